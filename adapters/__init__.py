@@ -1,0 +1,1 @@
+"""Implementations of the domain ports, one subpackage per technology."""

@@ -1,0 +1,1 @@
+"""Thread-safe in-process adapters: the same contract as the durable ones."""

@@ -1,0 +1,38 @@
+"""AppendEvents: producers add events to a running run."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from application.visibility import visible_run
+from domain.errors import InvalidEvent, InvalidRequest, RunNotActive
+from domain.model import NewEvent, RunId, StoredEvent
+from domain.ports import EventLog, RunRepository
+
+MAX_BATCH = 1000
+
+
+class AppendEvents:
+    """Append one event or a batch, whole or not at all."""
+
+    def __init__(self, runs: RunRepository, events: EventLog) -> None:
+        self._runs = runs
+        self._events = events
+
+    def execute(
+        self, run_id: RunId, events: Sequence[NewEvent], tenant: str | None = None
+    ) -> list[StoredEvent]:
+        """The stored events. `lifecycle.started` and terminal events are the
+        service's own (start, finish, cancel) and are refused here."""
+        if not 1 <= len(events) <= MAX_BATCH:
+            raise InvalidRequest(f"a batch holds 1 to {MAX_BATCH} events")
+        for event in events:
+            if event.is_start or event.is_terminal:
+                raise InvalidEvent(
+                    f"lifecycle.{event.action} is written by the service; "
+                    "use POST /runs/{run_id}/finish or /cancel to end a run"
+                )
+        run = visible_run(self._runs, run_id, tenant)
+        if run.status.is_terminal:
+            raise RunNotActive(f"run {run_id} has already {run.status.value}")
+        return self._events.append(run_id, events)

@@ -1,0 +1,36 @@
+"""CancelRun: stop a run; appends `lifecycle.cancelled`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from application.ending import end_run
+from application.visibility import visible_run
+from domain.model import Run, RunId, RunStatus
+from domain.ports import EventLog, RunRepository
+
+
+class CancelRun:
+    """Cancel a run. `on_cancel` tells whatever executes the run to stop."""
+
+    def __init__(
+        self,
+        runs: RunRepository,
+        events: EventLog,
+        on_cancel: Callable[[RunId], bool] | None = None,
+    ) -> None:
+        self._runs = runs
+        self._events = events
+        self._on_cancel = on_cancel
+
+    def execute(self, run_id: RunId, tenant: str | None = None) -> Run:
+        """The cancelled run. RunNotActive if it had already ended.
+
+        A run executed in this process is asked to stop and ends itself with
+        `lifecycle.cancelled` once its pending events are written; any other run
+        is ended here.
+        """
+        run = visible_run(self._runs, run_id, tenant)
+        if self._on_cancel is not None and self._on_cancel(run_id):
+            return self._runs.get(run_id)
+        return end_run(self._runs, self._events, run, RunStatus.CANCELLED)

@@ -1,0 +1,67 @@
+"""Ending a run: one terminal event, one status change, expiry started."""
+
+from __future__ import annotations
+
+from domain.errors import RunNotActive, StorageUnavailable
+from domain.model import (
+    Category,
+    JsonObject,
+    JsonValue,
+    NewEvent,
+    Run,
+    RunStatus,
+)
+from domain.ports import EventLog, RunRepository
+
+TERMINAL_ACTION = {
+    RunStatus.COMPLETED: "completed",
+    RunStatus.FAILED: "failed",
+    RunStatus.CANCELLED: "cancelled",
+}
+
+
+def terminal_event(
+    status: RunStatus,
+    result: JsonValue,
+    error: str | None,
+    statistics: JsonObject | None,
+) -> NewEvent:
+    data: JsonObject = {"status": status.value}
+    if result is not None:
+        data["result"] = result
+    if error is not None:
+        data["error"] = error
+    if statistics is not None:
+        data["statistics"] = statistics
+    return NewEvent.build(Category.LIFECYCLE, TERMINAL_ACTION[status], data)
+
+
+def end_run(
+    runs: RunRepository,
+    events: EventLog,
+    run: Run,
+    status: RunStatus,
+    *,
+    result: JsonValue = None,
+    error: str | None = None,
+    statistics: JsonObject | None = None,
+) -> Run:
+    """Record the outcome, then append the terminal event and start expiry.
+
+    The status changes first, by compare-and-set, so of two racing finishers only
+    one appends a terminal event. If the event log is down the change is undone
+    and StorageUnavailable propagates: the run stays active and can be ended again.
+    """
+    if run.status.is_terminal:
+        raise RunNotActive(f"run {run.id} has already {run.status.value}")
+    ended = runs.update(
+        run.finished(status, result=result, error=error, statistics=statistics),
+        expected=run.status,
+    )
+    try:
+        events.append(run.id, [terminal_event(status, result, error, statistics)])
+    except StorageUnavailable:
+        runs.update(run, expected=status)
+        raise
+    events.finish(run.id)
+    return ended

@@ -1,0 +1,43 @@
+"""FinishRun: an external producer ends its run as completed or failed."""
+
+from __future__ import annotations
+
+from application.ending import end_run
+from application.visibility import visible_run
+from domain.errors import InvalidRequest
+from domain.model import JsonObject, JsonValue, Run, RunId, RunStatus
+from domain.ports import EventLog, RunRepository
+
+FINISH_STATUSES = (RunStatus.COMPLETED, RunStatus.FAILED)
+
+
+class FinishRun:
+    """End a run with its outcome; appends the terminal event."""
+
+    def __init__(self, runs: RunRepository, events: EventLog) -> None:
+        self._runs = runs
+        self._events = events
+
+    def execute(
+        self,
+        run_id: RunId,
+        status: RunStatus,
+        *,
+        result: JsonValue = None,
+        error: str | None = None,
+        statistics: JsonObject | None = None,
+        tenant: str | None = None,
+    ) -> Run:
+        """The finished run. RunNotActive if it had already ended."""
+        if status not in FINISH_STATUSES:
+            raise InvalidRequest("status must be completed or failed")
+        run = visible_run(self._runs, run_id, tenant)
+        return end_run(
+            self._runs,
+            self._events,
+            run,
+            status,
+            result=result,
+            error=error,
+            statistics=statistics,
+        )

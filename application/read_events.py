@@ -1,0 +1,52 @@
+"""ReadEvents: one page of a run's history (CONTRACT §4, History)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from application.visibility import visible_run
+from domain.errors import InvalidRequest, RunExpired
+from domain.ids import MAX_ID, MIN_ID, EventId
+from domain.model import RunId, StoredEvent
+from domain.ports import EventLog, RunRepository
+
+MAX_PAGE = 10_000
+
+
+@dataclass(frozen=True)
+class EventPage:
+    run_id: RunId
+    events: list[StoredEvent]
+    has_more: bool
+    next_id: EventId | None
+
+
+class ReadEvents:
+    """Read events with start <= id <= end; `next_id` starts the next page."""
+
+    def __init__(self, runs: RunRepository, events: EventLog) -> None:
+        self._runs = runs
+        self._events = events
+
+    def execute(
+        self,
+        run_id: RunId,
+        start: EventId = MIN_ID,
+        end: EventId = MAX_ID,
+        limit: int = 1000,
+        tenant: str | None = None,
+    ) -> EventPage:
+        """A page in log order. RunExpired once nothing of an ended run is kept."""
+        if not 1 <= limit <= MAX_PAGE:
+            raise InvalidRequest(f"limit must be 1 to {MAX_PAGE}")
+        run = visible_run(self._runs, run_id, tenant)
+        found = self._events.read(run_id, start, end, limit + 1)
+        if not found and run.status.is_terminal and self._events.info(run_id) is None:
+            raise RunExpired(f"the events of run {run_id} are no longer kept")
+        has_more = len(found) > limit
+        return EventPage(
+            run_id,
+            found[:limit],
+            has_more,
+            found[limit].id if has_more else None,
+        )

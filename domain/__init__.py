@@ -1,0 +1,1 @@
+"""The pure core of runstream: events, runs, their rules and the ports."""

@@ -1,0 +1,47 @@
+"""Domain errors. Each family maps to one contract error code at the edges."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base of every error raised across a layer boundary."""
+
+
+class InvalidRequest(DomainError):
+    """A malformed body or parameter; the message says which."""
+
+
+class InvalidEvent(InvalidRequest):
+    """An event that breaks a rule of the envelope (category, action, source, data)."""
+
+
+class InvalidEventId(DomainError):
+    """A text that is not an event id (or a bound where bounds are allowed)."""
+
+
+class EventTooLarge(DomainError):
+    """A serialized event over the configured size limit."""
+
+
+class RunNotFound(DomainError):
+    """No such run, or not visible to the caller."""
+
+
+class RunExpired(DomainError):
+    """The run exists, but its events are no longer kept anywhere."""
+
+
+class RunNotActive(DomainError):
+    """Appending to, finishing or cancelling a run that has already finished."""
+
+
+class InvalidTransition(RunNotActive):
+    """A run status change that the state machine forbids."""
+
+
+class StorageUnavailable(DomainError):
+    """A backend (event log or run repository) cannot be reached."""
+
+
+class Unauthorized(DomainError):
+    """Authentication is on and the request carries no valid credential."""

@@ -1,0 +1,107 @@
+"""The ports: what the application needs from storage, stated as contracts."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Protocol
+
+from domain.ids import MAX_ID, MIN_ID, EventId
+from domain.model import LogInfo, NewEvent, Run, RunId, RunStatus, StoredEvent
+
+
+class EventLog(Protocol):
+    """An append-only, totally ordered log of events per run.
+
+    Ordering: within a run, ids and sequences increase strictly in log order;
+    sequences start at 1 and have no gaps or repeats, even with concurrent writers
+    in several processes. A terminal event (`lifecycle.completed|failed|cancelled`)
+    closes the log: later appends raise RunNotActive. The log knows nothing of run
+    records: a run it never saw simply has no events. Every backend failure is
+    raised as StorageUnavailable; nothing else escapes an adapter.
+    """
+
+    def append(self, run_id: RunId, events: Sequence[NewEvent]) -> list[StoredEvent]:
+        """Store `events` at the end of the log, whole or not at all.
+
+        Assigns ids, sequences and timestamps (the store's clock, milliseconds);
+        returns the stored events in order. Raises RunNotActive when the log is
+        closed or the batch holds an event after a terminal one.
+        """
+        ...
+
+    def store(self, run_id: RunId, events: Sequence[StoredEvent]) -> int:
+        """Copy events that already have ids and sequences (tiering, failback).
+
+        Idempotent: an event whose id the log already has is skipped. The others
+        must continue the log (id above its last, sequence = last + 1), else
+        InvalidRequest. Returns how many were new.
+        """
+        ...
+
+    def read(
+        self,
+        run_id: RunId,
+        start: EventId = MIN_ID,
+        end: EventId = MAX_ID,
+        limit: int = 1000,
+    ) -> list[StoredEvent]:
+        """At most `limit` kept events with start <= id <= end, in log order."""
+        ...
+
+    def wait(
+        self, cursors: Mapping[RunId, EventId], timeout: float, limit: int = 1000
+    ) -> dict[RunId, list[StoredEvent]]:
+        """Block until some run has events after its cursor, or `timeout` seconds.
+
+        Returns only the runs with new events (each at most `limit`, in order);
+        an empty dict on timeout. One call can watch many runs, so a single reader
+        per process can serve every subscriber.
+        """
+        ...
+
+    def finish(self, run_id: RunId) -> None:
+        """Mark the run finished: its expiry (the configured TTL) starts now."""
+        ...
+
+    def info(self, run_id: RunId) -> LogInfo | None:
+        """The oldest and newest kept events, or None when nothing is kept.
+
+        None means no events yet, or all expired: the run record tells which
+        (a run that has started always has its `lifecycle.started` event).
+        """
+        ...
+
+
+class RunRepository(Protocol):
+    """Run records. Ids are positive integers assigned on `add`, increasing.
+
+    `get` and `update` raise RunNotFound for an unknown id; backend failures are
+    raised as StorageUnavailable.
+    """
+
+    def add(self, run: Run) -> Run:
+        """Store a new run and return it with its id."""
+        ...
+
+    def get(self, run_id: RunId) -> Run:
+        """The stored run."""
+        ...
+
+    def update(self, run: Run, expected: RunStatus) -> Run:
+        """Replace the run if its stored status is still `expected` (compare-and-set).
+
+        Raises InvalidTransition when another writer changed the status first, so
+        two racing finishers can never both end a run.
+        """
+        ...
+
+    def list(
+        self,
+        *,
+        status: RunStatus | None = None,
+        tenant: str | None = None,
+        before: RunId | None = None,
+        limit: int = 50,
+    ) -> Sequence[Run]:
+        """The newest runs first, optionally filtered, with ids below `before`."""
+        ...

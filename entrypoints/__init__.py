@@ -1,0 +1,1 @@
+"""The edges: configuration, wiring, the HTTP/SSE API and the command line."""

@@ -1,0 +1,135 @@
+"""Configuration from `RUNSTREAM_*` environment variables (CONTRACT §5).
+
+Every variable has a working default; an unknown choice or a malformed number is
+a startup error that names the variable and what it accepts.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+
+class ConfigError(Exception):
+    """A configuration variable with a value the service cannot use."""
+
+
+def _choice(*allowed: str) -> Callable[[str, str], str]:
+    def parse(name: str, value: str) -> str:
+        if value not in allowed:
+            raise ConfigError(f"{name}={value!r}: expected one of {', '.join(allowed)}")
+        return value
+
+    return parse
+
+
+def _number(kind: type, low: float) -> Callable[[str, str], Any]:
+    def parse(name: str, value: str) -> Any:
+        try:
+            number = kind(value)
+        except ValueError:
+            raise ConfigError(f"{name}={value!r}: expected a {kind.__name__}") from None
+        if number < low:
+            raise ConfigError(f"{name}={value!r}: must be at least {low}")
+        return number
+
+    return parse
+
+
+def _flag(name: str, value: str) -> bool:
+    if value.lower() in ("1", "true", "yes", "on"):
+        return True
+    if value.lower() in ("", "0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name}={value!r}: expected 1/0, true/false, yes/no or on/off")
+
+
+def _text(name: str, value: str) -> str:
+    return value
+
+
+# (variable, default, parser, path in the config tree)
+_BACKENDS = _choice("redis", "sql", "memory")
+_FALLBACKS = _choice("sql", "none")
+_REPOSITORIES = _choice("sql", "memory")
+SETTINGS: tuple[tuple[str, str, Callable[[str, str], Any], str], ...] = (
+    (
+        "RUNSTREAM_EVENT_LOG",
+        "sql",
+        _choice("redis", "sql", "memory"),
+        "event_log.backend",
+    ),
+    (
+        "RUNSTREAM_EVENT_LOG_FALLBACK",
+        "none",
+        _choice("sql", "none"),
+        "event_log.fallback",
+    ),
+    (
+        "RUNSTREAM_RUN_REPOSITORY",
+        "sql",
+        _choice("sql", "memory"),
+        "run_repository.backend",
+    ),
+    ("RUNSTREAM_REDIS_URL", "redis://localhost:6379/0", _text, "redis.url"),
+    ("RUNSTREAM_REDIS_CLUSTER", "0", _flag, "redis.cluster"),
+    ("RUNSTREAM_REDIS_TIMEOUT_SECONDS", "2", _number(float, 0.05), "redis.timeout"),
+    ("RUNSTREAM_DATABASE_URL", "sqlite:///runstream.db", _text, "database.url"),
+    ("RUNSTREAM_STREAM_MAXLEN", "10000", _number(int, 1), "event_log.maxlen"),
+    ("RUNSTREAM_EVENT_TTL_SECONDS", "86400", _number(int, 1), "event_log.ttl_seconds"),
+    ("RUNSTREAM_MAX_EVENT_BYTES", "1048576", _number(int, 256), "events.max_bytes"),
+    (
+        "RUNSTREAM_HEARTBEAT_SECONDS",
+        "15",
+        _number(float, 0.01),
+        "sse.heartbeat",
+    ),
+    ("RUNSTREAM_API_KEYS", "", _text, "auth.api_keys"),
+    ("RUNSTREAM_TOKEN_SECRET", "", _text, "auth.token_secret"),
+    (
+        "RUNSTREAM_DEFAULT_EXECUTOR",
+        "external",
+        _choice("simulated", "external"),
+        "runs.default_executor",
+    ),
+)
+
+
+def read_dotenv(path: Path) -> dict[str, str]:
+    """`NAME=value` lines of a .env file; comments and blank lines are skipped."""
+    if not path.is_file():
+        return {}
+    found = {}
+    for line in path.read_text().splitlines():
+        stripped = line.strip()
+        if stripped and not stripped.startswith("#") and "=" in stripped:
+            name, _, value = stripped.partition("=")
+            found[name.strip()] = value.strip().strip("'\"")
+    return found
+
+
+def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The config tree: defaults, overlaid by `.env`, overlaid by the environment.
+
+    With `environ` given, only that mapping is read (no `.env`, no process env).
+    """
+    if environ is None:
+        source = {**read_dotenv(Path(".env")), **os.environ}
+    else:
+        source = dict(environ)
+    tree: dict[str, Any] = {}
+    for name, default, parse, path in SETTINGS:
+        value = parse(name, source.get(name, default))
+        node = tree
+        *parents, leaf = path.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = value
+    return tree
+
+
+def describe() -> list[tuple[str, str]]:
+    """(variable, default) for every setting, for docs and `--help`."""
+    return [(name, default) for name, default, _, _ in SETTINGS]

@@ -1,0 +1,89 @@
+"""The one place that decides which adapter backs which port."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from dependency_injector import containers, providers
+
+from adapters.in_memory.event_log import InMemoryEventLog
+from adapters.in_memory.run_repository import InMemoryRunRepository
+from application.append_events import AppendEvents
+from application.finish_run import FinishRun
+from application.get_run import GetRun, ListRuns
+from application.read_events import ReadEvents
+from application.start_run import StartRun
+from entrypoints.config import load_config
+
+
+def _lazy(target: str) -> Callable[..., Any]:
+    """A factory that imports `module:attr` on first call, so an unselected
+    backend's driver is never imported."""
+
+    def build(*args: Any, **kwargs: Any) -> Any:
+        module, _, attr = target.partition(":")
+        return getattr(importlib.import_module(module), attr)(*args, **kwargs)
+
+    build.__name__ = target.rpartition(":")[2]
+    return build
+
+
+class Container(containers.DeclarativeContainer):
+    config = providers.Configuration(strict=True)
+
+    redis_client = providers.Resource(
+        _lazy("adapters.redis_stream.client:redis_client"),
+        url=config.redis.url,
+        cluster=config.redis.cluster,
+        timeout=config.redis.timeout,
+    )
+    sql_engine = providers.Resource(
+        _lazy("adapters.mysql_legacy.engine:sql_engine"),
+        url=config.database.url,
+    )
+
+    sql_event_log = providers.Singleton(
+        _lazy("adapters.mysql_legacy.event_log:SqlEventLog"),
+        engine=sql_engine,
+        ttl_seconds=config.event_log.ttl_seconds,
+    )
+    redis_event_log = providers.Singleton(
+        _lazy("adapters.redis_stream.event_log:RedisStreamEventLog"),
+        client=redis_client,
+        maxlen=config.event_log.maxlen,
+        ttl_seconds=config.event_log.ttl_seconds,
+    )
+    event_log = providers.Selector(
+        config.event_log.backend,
+        memory=providers.Singleton(
+            InMemoryEventLog, ttl_seconds=config.event_log.ttl_seconds
+        ),
+        sql=sql_event_log,
+        redis=redis_event_log,
+    )
+    run_repository = providers.Selector(
+        config.run_repository.backend,
+        memory=providers.Singleton(InMemoryRunRepository),
+        sql=providers.Singleton(
+            _lazy("adapters.mysql_legacy.run_repository:SqlRunRepository"),
+            engine=sql_engine,
+        ),
+    )
+
+    start_run = providers.Factory(StartRun, runs=run_repository, events=event_log)
+    append_events = providers.Factory(
+        AppendEvents, runs=run_repository, events=event_log
+    )
+    finish_run = providers.Factory(FinishRun, runs=run_repository, events=event_log)
+    read_events = providers.Factory(ReadEvents, runs=run_repository, events=event_log)
+    get_run = providers.Factory(GetRun, runs=run_repository)
+    list_runs = providers.Factory(ListRuns, runs=run_repository)
+
+
+def build_container(environ: Mapping[str, str] | None = None) -> Container:
+    """A container configured from the environment (or the given mapping)."""
+    container = Container()
+    container.config.from_dict(load_config(environ))
+    return container

@@ -1,0 +1,211 @@
+"""Property-based contract of the EventLog port: a state machine against a plain
+model, and concurrent writers. Each adapter is built inside the test from its
+backend, never from a function-scoped fixture."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    Bundle,
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    rule,
+    run_state_machine_as_test,
+)
+
+from domain.errors import RunNotActive
+from domain.ids import MAX_ID, MIN_ID, EventId
+from domain.model import AgentType, Category, NewEvent, Source
+from tests.contract.conftest import LOG_BACKENDS
+from tests.factories import new_run_id
+from tests.support.backends import LogBackend
+
+sources = st.none() | st.builds(
+    Source,
+    st.text(min_size=1, max_size=12),
+    st.sampled_from(AgentType),
+    st.text(max_size=12),
+    st.text(max_size=12),
+)
+json_leaf = st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.text()
+datas = st.dictionaries(st.text(max_size=8), json_leaf, max_size=4)
+plain_events = st.builds(
+    NewEvent.build,
+    st.sampled_from([Category.LLM, Category.DISPATCH, Category.SYSTEM]),
+    st.from_regex(r"[a-z][a-z0-9_]{0,10}", fullmatch=True),
+    datas,
+    sources,
+)
+terminal_events = st.builds(
+    NewEvent.build,
+    st.just(Category.LIFECYCLE),
+    st.sampled_from(["completed", "failed", "cancelled"]),
+    datas,
+)
+
+
+class EventLogContract(RuleBasedStateMachine):
+    runs = Bundle("runs")
+
+    def __init__(self, backend: LogBackend) -> None:
+        super().__init__()
+        self.backend = backend
+        self.log = backend.make()
+        self.model: dict[int, list] = {}
+
+    @initialize(target=runs)
+    def first_run(self):
+        return self._new_run()
+
+    @rule(target=runs)
+    def new_run(self):
+        return self._new_run()
+
+    def _new_run(self) -> int:
+        run_id = new_run_id()
+        self.model[run_id] = []
+        return run_id
+
+    def _closed(self, run_id: int) -> bool:
+        events = self.model[run_id]
+        return bool(events) and events[-1].is_terminal
+
+    @rule(
+        run_id=runs,
+        events=st.lists(plain_events, min_size=1, max_size=5),
+        end=st.none() | terminal_events,
+    )
+    def append(self, run_id, events, end):
+        batch = events + ([end] if end is not None else [])
+        if self._closed(run_id):
+            with pytest.raises(RunNotActive):
+                self.log.append(run_id, batch)
+            return
+        stored = self.log.append(run_id, batch)
+        known = self.model[run_id]
+        assert [e.event for e in stored] == batch
+        first_sequence = len(known) + 1
+        assert [e.sequence for e in stored] == list(
+            range(first_sequence, first_sequence + len(batch))
+        )
+        ids = [e.id for e in known[-1:] + stored]
+        assert ids == sorted(set(ids))
+        known.extend(stored)
+
+    @rule(
+        run_id=runs,
+        head=st.lists(plain_events, max_size=3),
+        tail=plain_events,
+        end=terminal_events,
+    )
+    def append_after_terminal_is_refused_whole(self, run_id, head, tail, end):
+        with pytest.raises(RunNotActive):
+            self.log.append(run_id, head + [end, tail])
+
+    @rule(run_id=runs, data=st.data(), limit=st.integers(1, 8))
+    def read_range(self, run_id, data, limit):
+        known = self.model[run_id]
+        ids = [MIN_ID, MAX_ID] + [e.id for e in known]
+        start = data.draw(
+            st.sampled_from(ids)
+            | st.builds(EventId, st.integers(0, 2**45), st.integers(0, 3))
+        )
+        end = data.draw(st.sampled_from(ids))
+        expected = [e for e in known if start <= e.id <= end][:limit]
+        assert self.log.read(run_id, start, end, limit) == expected
+
+    @rule(run_id=runs, page=st.integers(1, 4))
+    def page_by_next_id(self, run_id, page):
+        seen, start = [], MIN_ID
+        while True:
+            found = self.log.read(run_id, start, MAX_ID, page + 1)
+            seen.extend(found[:page])
+            if len(found) <= page:
+                break
+            start = found[page].id
+        assert seen == self.model[run_id]
+
+    @rule(run_id=runs, data=st.data())
+    def wait_after(self, run_id, data):
+        known = self.model[run_id]
+        cursor = data.draw(st.sampled_from([MIN_ID] + [e.id for e in known]))
+        expected = [e for e in known if e.id > cursor][:50]
+        found = self.log.wait({run_id: cursor}, timeout=0, limit=50)
+        assert found == ({run_id: expected} if expected else {})
+
+    @rule(run_id=runs)
+    def finish(self, run_id):
+        self.log.finish(run_id)
+
+    @rule(source_run=runs, target=runs)
+    def store_copy(self, source_run):
+        copy_run = self._new_run()
+        copies = [
+            type(e)(e.id, copy_run, e.sequence, e.timestamp_ms, e.event)
+            for e in self.model[source_run]
+        ]
+        assert self.log.store(copy_run, copies) == len(copies)
+        assert self.log.store(copy_run, copies) == 0
+        self.model[copy_run] = copies
+        return copy_run
+
+    @invariant()
+    def every_log_equals_the_model(self):
+        for run_id, known in self.model.items():
+            assert self.log.read(run_id, MIN_ID, MAX_ID, 10_000) == known
+            info = self.log.info(run_id)
+            if not known:
+                assert info is None
+                continue
+            assert (info.first_id, info.last_id) == (known[0].id, known[-1].id)
+            assert (info.last_sequence, info.length) == (len(known), len(known))
+            assert info.closed == known[-1].is_terminal
+
+    def teardown(self):
+        self.backend.purge(list(self.model))
+
+
+@pytest.mark.parametrize("backend_factory", LOG_BACKENDS)
+def test_event_log_behaves_like_the_model(backend_factory):
+    backend = backend_factory()
+
+    run_state_machine_as_test(lambda: EventLogContract(backend), settings=settings())
+
+
+@pytest.mark.parametrize("backend_factory", LOG_BACKENDS)
+@settings(max_examples=5)
+@given(
+    plan=st.lists(st.integers(1, 6), min_size=20, max_size=40),
+)
+def test_concurrent_writers_get_gapless_sequences(backend_factory, plan):
+    backend = backend_factory()
+    log = backend.make()
+    run_id = new_run_id()
+    acknowledged: list = []
+    lock = threading.Lock()
+
+    def writer(sizes: list[int]) -> None:
+        for size in sizes:
+            stored = log.append(
+                run_id,
+                [NewEvent.build(Category.LLM, "stream", {"n": i}) for i in range(size)],
+            )
+            with lock:
+                acknowledged.extend(stored)
+
+    threads = [threading.Thread(target=writer, args=(plan[i::8],)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    found = log.read(run_id, MIN_ID, MAX_ID, 10_000)
+    backend.purge([run_id])
+
+    assert [e.sequence for e in found] == list(range(1, sum(plan) + 1))
+    assert [e.id for e in found] == sorted({e.id for e in found})
+    assert sorted(found, key=lambda e: e.id) == sorted(acknowledged, key=lambda e: e.id)

@@ -1,0 +1,51 @@
+"""The real services tests talk to: found on this machine, never faked.
+
+On a developer machine without a service its tests skip with a reason; in CI
+(`CI=true`) an unreachable service fails them instead.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import socket
+
+import pytest
+
+REDIS_URL = os.environ.get("RUNSTREAM_TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
+MYSQL_SERVER_URL = os.environ.get(
+    "RUNSTREAM_TEST_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306"
+)
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+@functools.cache
+def _reachable(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def require(name: str, host: str, port: int) -> None:
+    """Skip (fail in CI) unless the service answers on host:port."""
+    if _reachable(host, port):
+        return
+    message = f"{name} is not reachable on {host}:{port}"
+    if in_ci():
+        pytest.fail(message + " (CI requires every service)")
+    pytest.skip(message)
+
+
+def require_redis() -> str:
+    require("Redis", "127.0.0.1", 6379)
+    return REDIS_URL
+
+
+def require_mysql() -> str:
+    require("MariaDB", "127.0.0.1", 3306)
+    return MYSQL_SERVER_URL
