@@ -1,0 +1,1 @@
+"""One module per `runstream` subcommand, each with `add_parser` and `run`."""
