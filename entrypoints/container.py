@@ -11,7 +11,9 @@ from dependency_injector import containers, providers
 from adapters.in_memory.event_log import InMemoryEventLog
 from adapters.in_memory.run_repository import InMemoryRunRepository
 from application.append_events import AppendEvents
+from application.cancel_run import CancelRun
 from application.finish_run import FinishRun
+from application.follow_run import FollowRun
 from application.get_run import GetRun, ListRuns
 from application.read_events import ReadEvents
 from application.start_run import StartRun
@@ -78,6 +80,8 @@ class Container(containers.DeclarativeContainer):
     )
     finish_run = providers.Factory(FinishRun, runs=run_repository, events=event_log)
     read_events = providers.Factory(ReadEvents, runs=run_repository, events=event_log)
+    cancel_run = providers.Factory(CancelRun, runs=run_repository, events=event_log)
+    follow_run = providers.Factory(FollowRun, runs=run_repository, events=event_log)
     get_run = providers.Factory(GetRun, runs=run_repository)
     list_runs = providers.Factory(ListRuns, runs=run_repository)
 
