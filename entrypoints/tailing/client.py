@@ -1,0 +1,74 @@
+"""A tiny HTTP client for the service, on the standard library only."""
+
+from __future__ import annotations
+
+import http.client
+import json
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+
+class ServiceError(Exception):
+    """A JSON error answer of the service (CONTRACT §4): status, code, message."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message} (HTTP {status})")
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Service:
+    """Where the service answers (`http://host:port`) and the API key, if any."""
+
+    base_url: str
+    token: str | None = None
+
+    def connect(self, timeout: float) -> http.client.HTTPConnection:
+        parts = urlsplit(self.base_url)
+        if parts.scheme == "https":
+            return http.client.HTTPSConnection(parts.netloc, timeout=timeout)
+        return http.client.HTTPConnection(parts.netloc, timeout=timeout)
+
+    def path(self, path: str) -> str:
+        return urlsplit(self.base_url).path.rstrip("/") + path
+
+    def headers(self, **extra: str) -> dict[str, str]:
+        found = {"Accept": "application/json", **extra}
+        if self.token:
+            found["Authorization"] = f"Bearer {self.token}"
+        return found
+
+    def request(
+        self, method: str, path: str, body: Any = None, timeout: float = 10.0
+    ) -> Any:
+        """The decoded JSON answer; an error answer raises ServiceError, a
+        network failure OSError or http.client.HTTPException."""
+        connection = self.connect(timeout)
+        try:
+            headers = self.headers()
+            payload = None
+            if body is not None:
+                payload = json.dumps(body).encode()
+                headers["Content-Type"] = "application/json"
+            connection.request(method, self.path(path), payload, headers)
+            response = connection.getresponse()
+            return answer(response.status, response.read())
+        finally:
+            connection.close()
+
+
+def answer(status: int, raw: bytes) -> Any:
+    """The JSON of a 2xx answer, else the ServiceError it describes."""
+    try:
+        body = json.loads(raw) if raw else None
+    except ValueError:
+        body = None
+    if 200 <= status < 300:
+        return body
+    if isinstance(body, dict) and "code" in body:
+        raise ServiceError(status, str(body["code"]), str(body.get("message", "")))
+    text = raw[:200].decode("utf-8", "replace").strip()
+    raise ServiceError(status, f"HTTP_{status}", text or "no details")

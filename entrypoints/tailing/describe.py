@@ -1,0 +1,60 @@
+"""One short line for each event that is not streamed text."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+_TARGET_KEYS = ("to_agent_name", "to_name", "to", "target", "assignee", "agent_id")
+_TASK_KEYS = ("task", "instruction", "description", "subtask")
+
+
+def label(source: dict[str, Any] | None) -> str:
+    """The agent's name as people read it; the run itself when there is none."""
+    if not source:
+        return "run"
+    return str(source.get("agent_name") or source.get("agent_id") or "agent")
+
+
+def summary(data: dict[str, Any], limit: int = 100) -> str:
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _first(data: dict[str, Any], keys: tuple[str, ...]) -> str | None:
+    for key in keys:
+        if data.get(key):
+            return str(data[key])
+    return None
+
+
+def describe(envelope: dict[str, Any]) -> tuple[str, str] | None:
+    """(marker, text) for the event, or None when it is not worth a line."""
+    kind = envelope.get("event") or {}
+    category, action = kind.get("category"), kind.get("action")
+    data = envelope.get("data") or {}
+    source = envelope.get("source")
+    who = label(source) if source else f"run {envelope.get('run_id')}"
+    if category == "lifecycle":
+        return _lifecycle(who, str(action), data)
+    if category == "dispatch":
+        target = _first(data, _TARGET_KEYS)
+        task = _first(data, _TASK_KEYS)
+        arrow = f" -> {target}" if target else ""
+        detail = f": {task}" if task else (f" {summary(data)}" if data else "")
+        return "->", f"{who} {action}{arrow}{detail}"
+    if category == "llm":
+        if action in ("error", "failed"):
+            return "!", f"{who} {category}.{action}: {summary(data)}"
+        return None
+    return "#", f"{who} {category}.{action} {summary(data)}".rstrip()
+
+
+def _lifecycle(who: str, action: str, data: dict[str, Any]) -> tuple[str, str]:
+    if action == "failed":
+        return "!", f"{who} failed: {data.get('error') or summary(data)}"
+    if action == "completed":
+        return "ok", f"{who} completed"
+    if action == "started" and data.get("task"):
+        return "*", f"{who} started: {data['task']}"
+    return "*", f"{who} {action}"

@@ -1,0 +1,96 @@
+"""Writing a run's events for a person (text) or a program (`--json`)."""
+
+from __future__ import annotations
+
+import json
+import zlib
+from typing import Any, Protocol, TextIO
+
+from entrypoints.tailing.describe import describe, label
+
+_PALETTE = ("36", "33", "35", "32", "34", "96", "93", "95")
+_STYLE = {"!": "31", "*": "2", "->": "2", "#": "2", "ok": "32"}
+
+
+class Renderer(Protocol):
+    def event(self, envelope: dict[str, Any], raw: str) -> None: ...
+    def gap(self, data: dict[str, Any]) -> None: ...
+    def notice(self, text: str) -> None: ...
+    def finish(self) -> None: ...
+
+
+class JsonRenderer:
+    """Each envelope as received, one per line; notices go to `err`."""
+
+    def __init__(self, out: TextIO, err: TextIO) -> None:
+        self._out, self._err = out, err
+
+    def event(self, envelope: dict[str, Any], raw: str) -> None:
+        self._out.write(raw + "\n")
+        self._out.flush()
+
+    def gap(self, data: dict[str, Any]) -> None:
+        self.notice(f"gap: events are missing ({json.dumps(data)})")
+
+    def notice(self, text: str) -> None:
+        print(f"runstream tail: {text}", file=self._err, flush=True)
+
+    def finish(self) -> None:
+        self._out.flush()
+
+
+class TextRenderer:
+    """An agent's tokens joined on one line after its name; other events as
+    short lines. When another agent speaks, the open line ends, and the first
+    agent's next tokens start a new line with its name again."""
+
+    def __init__(self, out: TextIO, err: TextIO, colour: bool) -> None:
+        self._out, self._err, self._colour = out, err, colour
+        self._open: str | None = None
+
+    def event(self, envelope: dict[str, Any], raw: str) -> None:
+        kind = envelope.get("event") or {}
+        data = envelope.get("data") or {}
+        if (kind.get("category"), kind.get("action")) == ("llm", "stream"):
+            self._text(envelope.get("source"), str(data.get("content", "")))
+            return
+        line = describe(envelope)
+        if line is not None:
+            self._line(*line)
+
+    def gap(self, data: dict[str, Any]) -> None:
+        first, last = data.get("first_available_id"), data.get("last_event_id")
+        self._line("!", f"events after {last} are gone; resuming at {first}")
+
+    def notice(self, text: str) -> None:
+        self._end_line()
+        print(self._paint("2", f"runstream tail: {text}"), file=self._err, flush=True)
+
+    def finish(self) -> None:
+        self._end_line()
+
+    def _text(self, source: dict[str, Any] | None, content: str) -> None:
+        agent = (source or {}).get("agent_id", "")
+        name = self._paint(self._agent_colour(agent), label(source) + ":")
+        if self._open != agent:
+            self._end_line()
+            self._out.write(name + " ")
+            self._open = agent
+        self._out.write(content.replace("\n", "\n" + name + " "))
+        self._out.flush()
+
+    def _line(self, marker: str, text: str) -> None:
+        self._end_line()
+        self._out.write(self._paint(_STYLE.get(marker, "0"), f"{marker} {text}") + "\n")
+        self._out.flush()
+
+    def _end_line(self) -> None:
+        if self._open is not None:
+            self._out.write("\n")
+            self._open = None
+
+    def _agent_colour(self, agent: str) -> str:
+        return _PALETTE[zlib.crc32(agent.encode()) % len(_PALETTE)]
+
+    def _paint(self, code: str, text: str) -> str:
+        return f"\033[{code}m{text}\033[0m" if self._colour else text
