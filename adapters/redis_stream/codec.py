@@ -1,0 +1,126 @@
+"""Events to and from stream entries, field for field as CONTRACT §3 lays them out."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, cast
+
+from domain.envelope import format_timestamp, parse_timestamp
+from domain.errors import StorageUnavailable
+from domain.ids import EventId
+from domain.model import AgentType, Category, NewEvent, RunId, Source, StoredEvent
+
+Fields = Mapping[str, str]
+Entry = tuple[str, Fields]
+
+
+def stream_key(run_id: RunId) -> str:
+    return f"run:{run_id}:events"
+
+
+def event_fields(event: NewEvent) -> tuple[str, ...]:
+    """The entry's fields after `timestamp` and `sequence`, names and values."""
+    source = event.source
+    if source is None:
+        return (
+            "event_category",
+            event.category.value,
+            "event_action",
+            event.action,
+            "data",
+            event.data_json,
+        )
+    return (
+        "source_agent_id",
+        source.agent_id,
+        "source_agent_type",
+        source.agent_type.value,
+        "source_agent_name",
+        source.agent_name,
+        "source_team_name",
+        source.team_name,
+        "event_category",
+        event.category.value,
+        "event_action",
+        event.action,
+        "data",
+        event.data_json,
+    )
+
+
+def stored_fields(stored: StoredEvent) -> tuple[str, ...]:
+    """Every field of an event that already has its timestamp and sequence."""
+    head = (
+        "timestamp",
+        format_timestamp(stored.timestamp_ms),
+        "sequence",
+        str(stored.sequence),
+    )
+    return head + event_fields(stored.event)
+
+
+def append_args(maxlen: int, events: Sequence[NewEvent]) -> list[str | int]:
+    """ARGV of the APPEND script."""
+    args: list[str | int] = [maxlen]
+    for event in events:
+        fields = event_fields(event)
+        args.append(len(fields))
+        args.extend(fields)
+    return args
+
+
+def store_args(
+    maxlen: int, last: EventId | None, events: Sequence[StoredEvent]
+) -> list[str | int]:
+    """ARGV of the STORE script, which writes only while `last` is the newest id."""
+    args: list[str | int] = [maxlen, "" if last is None else str(last)]
+    for event in events:
+        fields = stored_fields(event)
+        args.append(len(fields) + 1)
+        args.append(str(event.id))
+        args.extend(fields)
+    return args
+
+
+def parse_id(text: str) -> EventId:
+    """An id as Redis wrote it: always `<ms>-<n>`, so no validation is needed."""
+    ms, _, seq = text.partition("-")
+    return EventId(int(ms), int(seq))
+
+
+def decode_entries(run_id: RunId, entries: Any) -> list[StoredEvent]:
+    """The events of a reply from XRANGE, XREVRANGE or one stream of XREAD."""
+    pairs = cast("Iterable[Entry]", entries or ())
+    return [decode(run_id, entry_id, fields) for entry_id, fields in pairs]
+
+
+def decode(run_id: RunId, entry_id: str, fields: Fields) -> StoredEvent:
+    """The stored event of one entry; a malformed entry is a broken store."""
+    try:
+        return StoredEvent(
+            parse_id(entry_id),
+            run_id,
+            int(fields["sequence"]),
+            parse_timestamp(fields["timestamp"]),
+            NewEvent(
+                Category(fields["event_category"]),
+                fields["event_action"],
+                _source(fields),
+                fields["data"],
+            ),
+        )
+    except (KeyError, ValueError) as err:
+        raise StorageUnavailable(
+            f"stream entry {entry_id} of run {run_id} is malformed: {err!r}"
+        ) from err
+
+
+def _source(fields: Fields) -> Source | None:
+    if "source_agent_id" not in fields:
+        return None
+    return Source(
+        fields["source_agent_id"],
+        AgentType(fields["source_agent_type"]),
+        fields["source_agent_name"],
+        fields["source_team_name"],
+    )
