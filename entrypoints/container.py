@@ -12,12 +12,14 @@ from adapters.in_memory.event_log import InMemoryEventLog
 from adapters.in_memory.run_repository import InMemoryRunRepository
 from application.append_events import AppendEvents
 from application.cancel_run import CancelRun
+from application.fan_out import FanOutHub
 from application.finish_run import FinishRun
 from application.follow_run import FollowRun
 from application.get_run import GetRun, ListRuns
 from application.read_events import ReadEvents
 from application.start_run import StartRun
 from entrypoints.config import load_config
+from entrypoints.http.frames import event_frame
 
 
 def _lazy(target: str) -> Callable[..., Any]:
@@ -84,6 +86,20 @@ class Container(containers.DeclarativeContainer):
     follow_run = providers.Factory(FollowRun, runs=run_repository, events=event_log)
     get_run = providers.Factory(GetRun, runs=run_repository)
     list_runs = providers.Factory(ListRuns, runs=run_repository)
+
+    # The HTTP edge: metrics, authentication, and the per-process fan-out hub.
+    metrics = providers.Singleton(_lazy("entrypoints.http.metrics:Metrics"))
+    authenticator = providers.Singleton(
+        _lazy("entrypoints.http.auth:Authenticator"),
+        api_keys=config.auth.api_keys,
+        token_secret=config.auth.token_secret,
+    )
+    fan_out_hub = providers.Singleton(
+        FanOutHub,
+        log=event_log,
+        encode=providers.Object(event_frame),
+        on_error=metrics.provided.backend_error,
+    )
 
 
 def build_container(environ: Mapping[str, str] | None = None) -> Container:

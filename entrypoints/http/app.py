@@ -1,0 +1,54 @@
+"""The Flask application factory."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from flask import Flask
+
+from entrypoints.container import Container, build_container
+from entrypoints.http import errors, events, ops, runs, stream
+
+logger = logging.getLogger(__name__)
+
+# A body may carry one event at the size limit plus its wrapper and whitespace;
+# the events endpoint raises this to a whole batch.
+BODY_SLACK = events.BODY_SLACK
+
+
+def create_app(container: Container | None = None) -> Flask:
+    """The app, with `app.container` (built from the environment when not given)."""
+    container = container if container is not None else build_container()
+    app = Flask(__name__)
+    app.container = container  # type: ignore[attr-defined]
+    app.config["MAX_CONTENT_LENGTH"] = container.config.events.max_bytes() + BODY_SLACK
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.extensions["runstream.closing"] = threading.Event()
+    container.authenticator()  # a malformed RUNSTREAM_API_KEYS fails at startup
+    errors.register_errors(app)
+    for blueprint in (runs.bp, events.bp, stream.bp, ops.bp):
+        app.register_blueprint(blueprint)
+    container.wire(modules=[runs, events, stream, ops])
+    return app
+
+
+def begin_shutdown(app: Flask) -> None:
+    """End every live stream without `close`, so clients reconnect elsewhere,
+    and stop the runs this process executes."""
+    app.extensions["runstream.closing"].set()
+    container: Container = app.container  # type: ignore[attr-defined]
+    container.fan_out_hub().close()
+    manager = getattr(container, "run_manager", None)
+    if manager is not None:
+        try:
+            manager().shutdown()
+        except Exception:
+            logger.exception("run manager shutdown failed")
+
+
+def finish_shutdown(app: Flask) -> None:
+    """Release the drivers once no request is left."""
+    container: Container = app.container  # type: ignore[attr-defined]
+    container.unwire()
+    container.shutdown_resources()

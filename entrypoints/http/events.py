@@ -1,0 +1,73 @@
+"""Events (CONTRACT §4): append one or a batch, read history pages."""
+
+from __future__ import annotations
+
+import time
+
+from dependency_injector.wiring import Provide, inject
+from flask import Blueprint, Response, jsonify, request
+
+from application.append_events import MAX_BATCH, AppendEvents
+from application.read_events import MAX_PAGE, ReadEvents
+from domain.envelope import parse_new_event
+from domain.errors import InvalidRequest
+from domain.ids import parse_bound
+from domain.model import NewEvent
+from entrypoints.container import Container
+from entrypoints.http.auth import authenticate, tenant
+from entrypoints.http.metrics import Metrics
+from entrypoints.http.validation import int_arg, json_body, run_id_of
+from entrypoints.http.views import page_json
+
+bp = Blueprint("events", __name__)
+bp.before_request(authenticate)
+
+# Room for the batch wrapper and whitespace around events at the size limit.
+BODY_SLACK = 64 * 1024
+
+
+def submitted_events(max_bytes: int) -> list[NewEvent]:
+    body = json_body()
+    if "events" not in body:
+        return [parse_new_event(body, max_bytes)]
+    if set(body) != {"events"}:
+        raise InvalidRequest('a batch is {"events": [...]} and nothing else')
+    batch = body["events"]
+    if not isinstance(batch, list) or not 1 <= len(batch) <= MAX_BATCH:
+        raise InvalidRequest(f"events must be a list of 1 to {MAX_BATCH} events")
+    return [parse_new_event(raw, max_bytes) for raw in batch]
+
+
+@bp.post("/runs/<run_id>/events")
+@inject
+def append_events(
+    run_id: str,
+    append: AppendEvents = Provide[Container.append_events],
+    max_bytes: int = Provide[Container.config.events.max_bytes],
+    metrics: Metrics = Provide[Container.metrics],
+) -> tuple[Response, int]:
+    number = run_id_of(run_id)
+    request.max_content_length = max_bytes * MAX_BATCH + BODY_SLACK
+    events = submitted_events(max_bytes)
+    started = time.perf_counter()
+    stored = append.execute(number, events, tenant())
+    metrics.append_seconds.observe(time.perf_counter() - started)
+    metrics.appended.inc(len(stored))
+    body = {
+        "ids": [str(e.id) for e in stored],
+        "sequences": [e.sequence for e in stored],
+    }
+    return jsonify(body), 201
+
+
+@bp.get("/runs/<run_id>/events")
+@inject
+def read_events(
+    run_id: str, read: ReadEvents = Provide[Container.read_events]
+) -> Response:
+    number = run_id_of(run_id)
+    start = parse_bound(request.args.get("start_id", "-"))
+    end = parse_bound(request.args.get("end_id", "+"))
+    limit = int_arg("limit", 1000, 1, MAX_PAGE) or 1000
+    page = read.execute(number, start, end, limit, tenant())
+    return Response(page_json(page), mimetype="application/json")

@@ -1,0 +1,71 @@
+"""Operations (CONTRACT §4): liveness, readiness, metrics, the OpenAPI document."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dependency_injector.wiring import Provide, inject
+from flask import Blueprint, Response, jsonify
+
+from domain.errors import DomainError
+from domain.ports import EventLog, RunRepository
+from entrypoints.container import Container
+from entrypoints.http.metrics import Metrics
+from entrypoints.http.openapi import openapi_document
+
+bp = Blueprint("ops", __name__)
+
+
+@bp.get("/healthz")
+def healthz() -> Response:
+    return jsonify(status="ok")
+
+
+def _probe(check: Any) -> str | None:
+    """None when the backend answered, else why not."""
+    try:
+        check()
+    except DomainError as err:
+        return str(err) or type(err).__name__
+    return None
+
+
+@bp.get("/readyz")
+@inject
+def readyz(
+    event_log: EventLog = Provide[Container.event_log],
+    runs: RunRepository = Provide[Container.run_repository],
+    config: dict[str, Any] = Provide[Container.config],
+) -> tuple[Response, int]:
+    log_problem = _probe(lambda: event_log.info(0))
+    runs_problem = _probe(lambda: runs.list(limit=1))
+    body: dict[str, Any] = {
+        "status": "ready",
+        "event_log": {
+            "adapter": config["event_log"]["backend"],
+            "fallback": config["event_log"]["fallback"],
+            "reachable": log_problem is None,
+        },
+        "run_repository": {
+            "adapter": config["run_repository"]["backend"],
+            "reachable": runs_problem is None,
+        },
+    }
+    if log_problem is None and runs_problem is None:
+        return jsonify(body), 200
+    body["status"] = "unavailable"
+    body["code"] = "REDIS_UNAVAILABLE"
+    body["message"] = "; ".join(p for p in (log_problem, runs_problem) if p)
+    return jsonify(body), 503
+
+
+@bp.get("/metrics")
+@inject
+def metrics(metrics: Metrics = Provide[Container.metrics]) -> Response:
+    text, content_type = metrics.render()
+    return Response(text, content_type=content_type)
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    return jsonify(openapi_document())

@@ -1,0 +1,115 @@
+"""Runs (CONTRACT §4): create, list, get, cancel, finish."""
+
+from __future__ import annotations
+
+from dependency_injector.wiring import Provide, inject
+from flask import Blueprint, Response, jsonify, request, url_for
+
+from application.cancel_run import CancelRun
+from application.ending import terminal_event
+from application.finish_run import FinishRun
+from application.get_run import MAX_LIST, GetRun, ListRuns
+from application.start_run import RunRequest, StartRun
+from domain.envelope import check_size
+from domain.errors import InvalidRequest
+from domain.model import RunStatus
+from entrypoints.container import Container
+from entrypoints.http.auth import authenticate, tenant
+from entrypoints.http.validation import (
+    MAX_ID,
+    int_arg,
+    json_body,
+    only_fields,
+    optional_int,
+    optional_object,
+    optional_text,
+    run_id_of,
+)
+from entrypoints.http.views import run_json
+
+bp = Blueprint("runs", __name__)
+bp.before_request(authenticate)
+
+
+@bp.post("/runs")
+@inject
+def create_run(
+    start_run: StartRun = Provide[Container.start_run],
+    default_executor: str = Provide[Container.config.runs.default_executor],
+) -> tuple[Response, int]:
+    body = json_body()
+    only_fields(body, ("task", "hierarchy_id", "executor", "params"))
+    task, executor = body.get("task"), body.get("executor") or default_executor
+    if not isinstance(task, str):
+        raise InvalidRequest("task is required: a string of 1 to 10000 chars")
+    if not isinstance(executor, str):
+        raise InvalidRequest("executor must be simulated or external")
+    wanted = RunRequest(
+        task=task,
+        executor=executor,
+        hierarchy_id=optional_int(body, "hierarchy_id"),
+        params=optional_object(body, "params"),
+        tenant=tenant(),
+    )
+    run = start_run.execute(wanted)
+    response = jsonify(run_json(run))
+    response.headers["Location"] = url_for("runs.get_run", run_id=run.id)
+    return response, 201
+
+
+@bp.get("/runs")
+@inject
+def list_runs(list_runs: ListRuns = Provide[Container.list_runs]) -> Response:
+    status_text = request.args.get("status") or None
+    try:
+        status = None if status_text is None else RunStatus(status_text)
+    except ValueError:
+        allowed = ", ".join(s.value for s in RunStatus)
+        raise InvalidRequest(f"status must be one of: {allowed}") from None
+    limit = int_arg("limit", 50, 1, MAX_LIST) or 50
+    before = int_arg("before", None, 1, MAX_ID)
+    runs = list_runs.execute(status=status, limit=limit, before=before, tenant=tenant())
+    next_before = runs[-1].id if len(runs) == limit else None
+    return jsonify(runs=[run_json(run) for run in runs], next_before=next_before)
+
+
+@bp.get("/runs/<run_id>")
+@inject
+def get_run(run_id: str, get_run: GetRun = Provide[Container.get_run]) -> Response:
+    return jsonify(run_json(get_run.execute(run_id_of(run_id), tenant())))
+
+
+@bp.post("/runs/<run_id>/cancel")
+@inject
+def cancel_run(
+    run_id: str, cancel_run: CancelRun = Provide[Container.cancel_run]
+) -> Response:
+    return jsonify(run_json(cancel_run.execute(run_id_of(run_id), tenant())))
+
+
+@bp.post("/runs/<run_id>/finish")
+@inject
+def finish_run(
+    run_id: str,
+    finish_run: FinishRun = Provide[Container.finish_run],
+    max_bytes: int = Provide[Container.config.events.max_bytes],
+) -> Response:
+    number = run_id_of(run_id)
+    body = json_body()
+    only_fields(body, ("status", "result", "statistics", "error"))
+    status = body.get("status")
+    if status not in ("completed", "failed"):
+        raise InvalidRequest("status must be completed or failed")
+    outcome = RunStatus(status)
+    result, error = body.get("result"), optional_text(body, "error")
+    statistics = optional_object(body, "statistics")
+    check_size(terminal_event(outcome, result, error, statistics), max_bytes)
+    run = finish_run.execute(
+        number,
+        outcome,
+        result=result,
+        error=error,
+        statistics=statistics,
+        tenant=tenant(),
+    )
+    return jsonify(run_json(run))

@@ -1,0 +1,80 @@
+"""The live stream (CONTRACT §4, Server-Sent Events) and its browser tokens."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from dependency_injector.wiring import Provide, inject
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from application.fan_out import FanOutHub
+from application.follow_run import FollowRun
+from application.get_run import GetRun
+from domain.envelope import format_timestamp
+from domain.errors import InvalidRequest
+from domain.ids import EventId
+from entrypoints.container import Container
+from entrypoints.http.auth import Authenticator, authenticate, tenant
+from entrypoints.http.metrics import Metrics
+from entrypoints.http.sse import CHECK_SECONDS, Pacer, Stream
+from entrypoints.http.validation import run_id_of
+
+bp = Blueprint("stream", __name__)
+bp.before_request(authenticate)
+
+SSE_HEADERS = {
+    "Cache-Control": "no-cache",
+    "Connection": "keep-alive",
+    "X-Accel-Buffering": "no",
+}
+
+
+def start_position() -> tuple[EventId | None, bool]:
+    """Last-Event-ID header, else `last_event_id`, else the first event;
+    `from=live` (without either) starts after the newest event."""
+    given = request.headers.get("Last-Event-ID") or request.args.get("last_event_id")
+    if given:
+        return EventId.parse(given), False
+    source = request.args.get("from")
+    if source not in (None, "", "live"):
+        raise InvalidRequest("from must be live (or absent: from the first event)")
+    return None, source == "live"
+
+
+@bp.get("/runs/<run_id>/events/stream")
+@inject
+def stream_events(
+    run_id: str,
+    follow_run: Callable[..., FollowRun] = Provide[Container.follow_run.provider],
+    hub: FanOutHub = Provide[Container.fan_out_hub],
+    metrics: Metrics = Provide[Container.metrics],
+    heartbeat: float = Provide[Container.config.sse.heartbeat],
+) -> Response:
+    number = run_id_of(run_id)
+    after, from_live = start_position()
+    pacer = Pacer(hub, heartbeat, current_app.extensions["runstream.closing"])
+    feed = follow_run(live=pacer).execute(
+        number,
+        after,
+        from_live=from_live,
+        idle_seconds=min(CHECK_SECONDS, heartbeat),
+        tenant=tenant(),
+    )
+    sock: Any = request.environ.get("gunicorn.socket")
+    body = Stream(feed, pacer, metrics, sock)
+    response = Response(iter(body), content_type="text/event-stream")
+    response.headers.update(SSE_HEADERS)
+    return response
+
+
+@bp.post("/runs/<run_id>/stream-token")
+@inject
+def stream_token(
+    run_id: str,
+    get_run: GetRun = Provide[Container.get_run],
+    authenticator: Authenticator = Provide[Container.authenticator],
+) -> Response:
+    run = get_run.execute(run_id_of(run_id), tenant())
+    token, expires = authenticator.issue(run.id, tenant())
+    return jsonify(token=token, expires_at=format_timestamp(int(expires * 1000)))

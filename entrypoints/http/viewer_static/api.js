@@ -1,0 +1,93 @@
+// The service's JSON API and SSE stream, seen from the viewer's pages.
+// The viewer lives at <base>/view/..., so the API is at <base>/... behind any prefix.
+
+export const base = location.pathname.split("/view/")[0];
+const KEY = "runstream.apiKey";
+
+export class ApiError extends Error {
+  constructor(status, code, message) {
+    super(`${code}: ${message}`);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+export function apiKey() {
+  return sessionStorage.getItem(KEY);
+}
+
+export async function getJson(path, init = {}) {
+  const headers = { Accept: "application/json", ...(init.headers || {}) };
+  const key = apiKey();
+  if (key) headers.Authorization = `Bearer ${key}`;
+  const response = await fetch(base + path, { ...init, headers });
+  const body = await response.json().catch(() => null);
+  if (!response.ok) {
+    const code = (body && body.code) || `HTTP_${response.status}`;
+    throw new ApiError(response.status, code, (body && body.message) || response.statusText);
+  }
+  return body;
+}
+
+export function postJson(path, body) {
+  return getJson(path, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(body),
+  });
+}
+
+export function history(runId, startId, limit = 1000) {
+  const query = new URLSearchParams({ start_id: startId, limit: String(limit) });
+  return getJson(`/runs/${runId}/events?${query}`);
+}
+
+// The stream's address; with a key stored, a short-lived token bound to the run.
+export async function streamUrl(runId, lastEventId) {
+  const params = new URLSearchParams();
+  if (lastEventId) params.set("last_event_id", lastEventId);
+  if (apiKey()) {
+    const grant = await postJson(`/runs/${runId}/stream-token`, {});
+    params.set("access_token", grant.token);
+  }
+  const query = params.toString();
+  return `${base}/runs/${runId}/events/stream${query ? "?" + query : ""}`;
+}
+
+// Asks for an API key (kept for this tab only, in sessionStorage), then calls done().
+export function askForKey(container, done) {
+  container.replaceChildren();
+  const form = document.createElement("form");
+  form.className = "auth";
+  form.innerHTML =
+    '<label>This service needs an API key <input type="password" name="key" ' +
+    'autocomplete="off" required></label> <button type="submit">Use key</button>';
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    sessionStorage.setItem(KEY, form.elements.key.value.trim());
+    container.replaceChildren();
+    done();
+  });
+  container.append(form);
+  form.elements.key.focus();
+}
+
+export function formatTime(iso) {
+  if (!iso) return "–";
+  const moment = new Date(iso);
+  return Number.isNaN(moment.getTime()) ? iso : moment.toLocaleString();
+}
+
+export function formatDuration(ms) {
+  if (ms == null || Number.isNaN(ms) || ms < 0) return "–";
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60000) return `${(ms / 1000).toFixed(1)} s`;
+  const minutes = Math.floor(ms / 60000);
+  return `${minutes} min ${Math.round((ms % 60000) / 1000)} s`;
+}
+
+export function between(startIso, endIso) {
+  if (!startIso) return null;
+  const end = endIso ? Date.parse(endIso) : Date.now();
+  return end - Date.parse(startIso);
+}

@@ -1,0 +1,163 @@
+// A run's events, applied in order, once each, in batches.
+//
+// What the log already holds comes from the history API, a page of 1000 at a time;
+// then the SSE stream continues after the last of them. EventSource resumes by
+// itself after a drop, sending Last-Event-ID. When it gives up (an error answer,
+// e.g. 503 while the service restarts), a new EventSource resumes with
+// ?last_event_id=. Work is batched per animation frame, so a replay of 10,000
+// events costs a few frames, not 10,000 layouts.
+import { ApiError } from "./api.js";
+
+const MAX_PER_FRAME = 2000;
+const MAX_RETRY_MS = 10000;
+
+// EventSource has no wildcard listener: every event name must be listed.
+export const EVENT_TYPES = [
+  "lifecycle.started", "lifecycle.completed", "lifecycle.failed", "lifecycle.cancelled",
+  "llm.stream", "llm.start", "llm.end", "llm.error", "llm.new_token",
+  "dispatch.assigned", "dispatch.completed", "dispatch.result", "dispatch.returned",
+  "dispatch.failed", "system.notice", "system.info", "system.warning", "system.error",
+];
+
+export class Feed {
+  constructor(options) {
+    this.options = options;
+    this.queue = [];
+    this.scheduled = false;
+    this.finished = false;
+    this.retryMs = 1000;
+    this.stats = { applied: 0, duplicates: 0, lastSequence: 0, lastEventId: null };
+    this.received = null; // the newest id EventSource gave us
+  }
+
+  async start() {
+    const { options } = this;
+    options.state("loading", "loading history…");
+    try {
+      let start = "-";
+      while (start) {
+        const page = await options.history(options.runId, start);
+        for (const envelope of page.events) this.queue.push({ kind: "event", data: envelope });
+        if (page.events.length) this.received = page.events[page.events.length - 1].id;
+        this.schedule();
+        start = page.has_more ? page.next_id : null;
+      }
+    } catch (error) {
+      // An error answer is dealt with like the stream's; the stream may still work.
+      if (error instanceof ApiError && error.status < 500) return this.retry(error);
+    }
+    return this.connect();
+  }
+
+  async connect() {
+    const { options } = this;
+    options.state(this.received ? "reconnecting" : "connecting",
+      this.received ? "reconnecting…" : "connecting…");
+    let url;
+    try {
+      url = await options.streamUrl(options.runId, this.received);
+    } catch (error) {
+      this.retry(error);
+      return;
+    }
+    const source = new EventSource(url);
+    this.source = source;
+    const onEvent = (message) => this.push(message, "event");
+    for (const type of options.types) source.addEventListener(type, onEvent);
+    source.addEventListener("message", onEvent);
+    source.addEventListener("gap", (message) => this.push(message, "gap"));
+    source.addEventListener("close", (message) => this.push(message, "close"));
+    source.onopen = () => {
+      this.retryMs = 1000;
+      options.state("live", "live");
+    };
+    source.onerror = () => this.onError();
+  }
+
+  push(message, kind) {
+    if (this.finished) return;
+    if (message.lastEventId) this.received = message.lastEventId;
+    if (kind === "close") {
+      this.finished = true;
+      this.source.close();
+      this.options.state("closing", "stream finished");
+    }
+    this.queue.push({ kind, data: JSON.parse(message.data) });
+    this.schedule();
+  }
+
+  schedule() {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    // Hidden tabs get no animation frames; a timer keeps the work going there.
+    if (document.hidden) setTimeout(() => this.flush(), 250);
+    else requestAnimationFrame(() => this.flush());
+  }
+
+  flush() {
+    this.scheduled = false;
+    const batch = this.queue.splice(0, MAX_PER_FRAME);
+    let closing = false;
+    for (const item of batch) {
+      if (item.kind === "event") this.applyOnce(item.data);
+      else if (item.kind === "gap") this.options.gap(item.data);
+      else closing = true;
+    }
+    this.options.afterBatch(this.stats);
+    if (this.queue.length) this.schedule();
+    else if (closing) this.options.closed();
+  }
+
+  applyOnce(envelope) {
+    const { stats } = this;
+    if (envelope.sequence <= stats.lastSequence) {
+      stats.duplicates += 1;
+      return;
+    }
+    stats.lastSequence = envelope.sequence;
+    stats.lastEventId = envelope.id;
+    stats.applied += 1;
+    this.options.apply(envelope);
+  }
+
+  onError() {
+    if (this.finished) return;
+    if (this.source.readyState === EventSource.CLOSED) this.retry(null);
+    else this.options.state("reconnecting", "reconnecting…");
+  }
+
+  // EventSource gave up: find out why, then resume ourselves unless it is final.
+  async retry(error) {
+    this.source?.close();
+    this.options.state("reconnecting", "reconnecting…");
+    const problem = error || (await this.probe());
+    if (problem instanceof ApiError && problem.status === 401) {
+      this.options.unauthorized();
+      return;
+    }
+    if (problem instanceof ApiError && problem.status < 500 && problem.status !== 429) {
+      this.finished = true;
+      this.options.state("failed", "stopped");
+      this.options.fatal(problem);
+      return;
+    }
+    setTimeout(() => this.connect(), this.retryMs);
+    this.retryMs = Math.min(this.retryMs * 2, MAX_RETRY_MS);
+  }
+
+  // The stream's answer without EventSource: an ApiError for an error answer.
+  async probe() {
+    const controller = new AbortController();
+    try {
+      const url = await this.options.streamUrl(this.options.runId, this.received);
+      const response = await fetch(url, { signal: controller.signal });
+      if (response.ok) return null;
+      const body = await response.json().catch(() => ({}));
+      return new ApiError(response.status, body.code || "HTTP", body.message || "");
+    } catch (error) {
+      return error instanceof ApiError ? error : null;
+    } finally {
+      controller.abort();
+    }
+  }
+}
