@@ -6,7 +6,16 @@ from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 from domain.ids import MAX_ID, MIN_ID, EventId
-from domain.model import LogInfo, NewEvent, Run, RunId, RunStatus, StoredEvent
+from domain.model import (
+    JsonObject,
+    JsonValue,
+    LogInfo,
+    NewEvent,
+    Run,
+    RunId,
+    RunStatus,
+    StoredEvent,
+)
 
 
 class EventLog(Protocol):
@@ -104,4 +113,50 @@ class RunRepository(Protocol):
         limit: int = 50,
     ) -> Sequence[Run]:
         """The newest runs first, optionally filtered, with ids below `before`."""
+        ...
+
+
+class EventSink(Protocol):
+    """Where a run's producer puts its events: the service stores them later.
+
+    `emit` returns at once, without waiting on storage; events of one sink are
+    stored in the order they were emitted. The service assigns ids, sequences and
+    timestamps, and writes `lifecycle.started` and the terminal event itself.
+    """
+
+    def emit(self, event: NewEvent) -> None:
+        """Queue `event` for the run's log."""
+        ...
+
+
+class Cancellation(Protocol):
+    """A cancel request an executor watches (a `threading.Event` fits)."""
+
+    def is_set(self) -> bool:
+        """True once the run was asked to stop."""
+        ...
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Sleep up to `timeout` seconds, waking early (True) on cancel."""
+        ...
+
+
+class Executor(Protocol):
+    """Plays runs of one kind (e.g. `simulated`) inside the service.
+
+    `prepare` runs before the run exists, so bad params never create a run;
+    `run` is called once, on a background thread of its own.
+    """
+
+    def prepare(self, params: JsonObject) -> JsonValue:
+        """Check `params` (InvalidRequest naming the bad one) and return the
+        run's topology, the agents tree stored as its `topology_snapshot`."""
+        ...
+
+    def run(self, run: Run, sink: EventSink, cancel: Cancellation) -> JsonValue:
+        """Emit the run's events into `sink` and return its result.
+
+        Returns soon after `cancel` is set (the service then ends the run as
+        cancelled). Any exception fails the run with the exception's message.
+        """
         ...
