@@ -1,0 +1,1 @@
+"""The `simulated` executor: a hierarchical agent team played by the service."""
