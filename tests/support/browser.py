@@ -1,0 +1,84 @@
+"""Headless Chromium from the system package, driven by Playwright.
+
+Never a downloaded browser: Playwright only drives `/usr/bin/chromium` (Debian's
+`chromium`). Without it (or without the playwright package) the browser tests skip
+with a reason on a developer machine and fail in CI (`CI=true`); `.ci/install-browser`
+installs both.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+
+from tests.services import in_ci
+
+CHROMIUM_PATHS = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def _missing(what: str) -> None:
+    message = f"{what} (run .ci/install-browser)"
+    if in_ci():
+        pytest.fail(message + "; CI requires the browser tests")
+    pytest.skip(message)
+
+
+def chromium_path() -> str:
+    """The system Chromium, or skip (fail in CI)."""
+    override = os.environ.get("RUNSTREAM_TEST_CHROMIUM")
+    for path in (override, *CHROMIUM_PATHS):
+        if path and os.access(path, os.X_OK):
+            return path
+    found = shutil.which("chromium")
+    if found is None:
+        _missing("Chromium is not installed (apt-get install chromium)")
+    return str(found)
+
+
+@contextmanager
+def browser_page() -> Iterator[Any]:
+    """A page of a fresh headless Chromium with its own throw-away profile."""
+    executable = chromium_path()
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _missing("the playwright package is not installed (pip install playwright)")
+    with (
+        tempfile.TemporaryDirectory(prefix="runstream-chromium-") as profile,
+        sync_playwright() as driver,
+    ):
+        context = driver.chromium.launch_persistent_context(
+            profile,
+            executable_path=executable,
+            headless=True,
+            args=FLAGS,
+        )
+        try:
+            page = context.pages[0] if context.pages else context.new_page()
+            yield page
+        finally:
+            context.close()
+
+
+def screenshot(page: Any, name: str) -> str:
+    """Save a screenshot to a temporary directory (never into the repository)."""
+    folder = os.environ.get("RUNSTREAM_SCREENSHOTS") or tempfile.gettempdir()
+    path = os.path.join(folder, f"runstream-{name}.png")
+    page.screenshot(path=path, full_page=True)
+    return path
