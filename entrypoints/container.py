@@ -10,13 +10,17 @@ from dependency_injector import containers, providers
 
 from adapters.in_memory.event_log import InMemoryEventLog
 from adapters.in_memory.run_repository import InMemoryRunRepository
+from adapters.simulated.executor import SimulatedExecutor
 from application.append_events import AppendEvents
 from application.cancel_run import CancelRun
+from application.event_writer import EventWriter
 from application.fan_out import FanOutHub
 from application.finish_run import FinishRun
 from application.follow_run import FollowRun
 from application.get_run import GetRun, ListRuns
+from application.launch_run import LaunchRun
 from application.read_events import ReadEvents
+from application.run_manager import RunManager
 from application.start_run import StartRun
 from entrypoints.config import load_config
 from entrypoints.http.frames import event_frame
@@ -76,13 +80,31 @@ class Container(containers.DeclarativeContainer):
         ),
     )
 
-    start_run = providers.Factory(StartRun, runs=run_repository, events=event_log)
+    # Runs played in this process (`simulated`): events go through the writer.
+    event_writer = providers.Singleton(EventWriter, events=event_log)
+    run_manager = providers.Singleton(
+        RunManager,
+        runs=run_repository,
+        events=event_log,
+        writer=event_writer,
+        executors=providers.Dict(simulated=providers.Singleton(SimulatedExecutor)),
+    )
+    start_run = providers.Factory(
+        LaunchRun,
+        start=providers.Factory(StartRun, runs=run_repository, events=event_log),
+        manager=run_manager,
+    )
     append_events = providers.Factory(
         AppendEvents, runs=run_repository, events=event_log
     )
     finish_run = providers.Factory(FinishRun, runs=run_repository, events=event_log)
     read_events = providers.Factory(ReadEvents, runs=run_repository, events=event_log)
-    cancel_run = providers.Factory(CancelRun, runs=run_repository, events=event_log)
+    cancel_run = providers.Factory(
+        CancelRun,
+        runs=run_repository,
+        events=event_log,
+        on_cancel=run_manager.provided.cancel,
+    )
     follow_run = providers.Factory(FollowRun, runs=run_repository, events=event_log)
     get_run = providers.Factory(GetRun, runs=run_repository)
     list_runs = providers.Factory(ListRuns, runs=run_repository)
