@@ -17,6 +17,9 @@ REDIS_ERRORS = (RedisError, RedisClusterException)
 
 HEALTH_CHECK_SECONDS = 30
 _LONGEST_BLOCK = 5.0
+_SHORTEST_BLOCK = 0.001
+# 1/hz with Redis's default hz of 10: how late a BLOCK timeout can fire.
+_SERVER_TICK = 0.1
 
 
 def redis_client(
@@ -53,8 +56,10 @@ def redis_client(
 
 def block_slice(client: Client) -> float:
     """The longest server-side BLOCK that is sure to answer before the socket
-    timeout cuts the read: half the timeout, and never more than a few seconds."""
+    timeout cuts the read. Redis ends a BLOCK on its next timer tick, so the
+    answer can come a tick late; below about 0.25 s of timeout no block fits."""
     timeout = client.get_connection_kwargs().get("socket_timeout")
     if not timeout:
         return _LONGEST_BLOCK
-    return min(float(timeout) / 2, _LONGEST_BLOCK)
+    fitting = min(float(timeout) / 2, float(timeout) - 2 * _SERVER_TICK)
+    return max(min(fitting, _LONGEST_BLOCK), _SHORTEST_BLOCK)

@@ -1,0 +1,171 @@
+"""A throwaway `redis-server` for fault injection: stop it, restart it, freeze it.
+
+    with RedisServer(appendonly=True) as server:
+        client = redis.Redis.from_url(server.url)
+        server.stop()            # clean shutdown; server.stop(kill=True) for SIGKILL
+        server.start()           # same port, same directory, same data
+        server.freeze()          # SIGSTOP: connections hang instead of failing
+        server.thaw()
+
+The process is always ended: on `__exit__`, on `close()`, and at interpreter exit.
+"""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import weakref
+from collections.abc import Sequence
+from pathlib import Path
+from types import TracebackType
+
+_READY_SECONDS = 10.0
+_POLL_SECONDS = 0.01
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+class RedisServer:
+    """One redis-server on 127.0.0.1, its data in a temporary directory."""
+
+    def __init__(
+        self,
+        *,
+        appendonly: bool = False,
+        save: str = "",
+        config: Sequence[str] = (),
+        port: int | None = None,
+        binary: str = "redis-server",
+    ) -> None:
+        self.port = port or free_port()
+        self.dir = Path(tempfile.mkdtemp(prefix="runstream-redis-"))
+        self._binary = shutil.which(binary) or binary
+        self._args = [
+            *("--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.dir)),
+            *("--appendonly", "yes" if appendonly else "no", "--save", save),
+            *("--logfile", "redis.log", "--daemonize", "no"),
+            *config,
+        ]
+        self._process: subprocess.Popen[bytes] | None = None
+        self._finalizer = weakref.finalize(self, _cleanup, [None], self.dir)
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    def start(self) -> RedisServer:
+        """Start (again) on the same port and directory; return once it answers."""
+        if self.running:
+            return self
+        # Start-up errors go to stderr before the log file is open.
+        with open(self.dir / "stderr.log", "ab") as output:
+            self._process = subprocess.Popen(
+                [self._binary, *self._args],
+                cwd=self.dir,
+                stdin=subprocess.DEVNULL,
+                stdout=output,
+                stderr=output,
+            )
+        self._finalizer.detach()
+        self._finalizer = weakref.finalize(self, _cleanup, [self._process], self.dir)
+        self._await_ready()
+        return self
+
+    def stop(self, *, kill: bool = False, timeout: float = 10.0) -> None:
+        """Shut down cleanly (SIGTERM: Redis saves what it is configured to save),
+        or SIGKILL with `kill=True`; a frozen server is thawed first."""
+        process = self._process
+        if process is None or process.poll() is not None:
+            return
+        if kill:
+            process.kill()
+        else:
+            process.send_signal(signal.SIGCONT)
+            process.terminate()
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    def freeze(self) -> None:
+        """SIGSTOP: the server keeps its sockets but answers nothing."""
+        self._signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        """SIGCONT: the server goes on where it stopped."""
+        self._signal(signal.SIGCONT)
+
+    def close(self) -> None:
+        """Kill the process and remove the directory."""
+        self.stop(kill=True)
+        self._finalizer()
+
+    def log(self) -> str:
+        """What the server wrote: its stderr, then its log file."""
+        paths = (self.dir / "stderr.log", self.dir / "redis.log")
+        return "".join(p.read_text(errors="replace") for p in paths if p.exists())
+
+    def __enter__(self) -> RedisServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def _signal(self, number: signal.Signals) -> None:
+        if not self.running or self._process is None:
+            raise RuntimeError(f"redis-server on port {self.port} is not running")
+        self._process.send_signal(number)
+
+    def _await_ready(self) -> None:
+        deadline = time.monotonic() + _READY_SECONDS
+        while time.monotonic() < deadline:
+            if self._process is None or self._process.poll() is not None:
+                self._failed("exited during start-up")
+            if _answers_ping(self.port):
+                return
+            time.sleep(_POLL_SECONDS)
+        self.stop(kill=True)
+        self._failed(f"did not answer PING within {_READY_SECONDS:.0f} s")
+
+    def _failed(self, what: str) -> None:
+        raise RuntimeError(
+            f"redis-server on port {self.port} {what}; its log:\n{self.log()[-2000:]}"
+        )
+
+
+def _answers_ping(port: int) -> bool:
+    """True once the server replies +PONG (not -LOADING while it reads its data)."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1) as conn:
+            conn.sendall(b"PING\r\n")
+            return conn.recv(64).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+def _cleanup(processes: list[subprocess.Popen[bytes] | None], directory: Path) -> None:
+    for process in processes:
+        if process is not None and process.poll() is None:
+            process.kill()
+            process.wait()
+    shutil.rmtree(directory, ignore_errors=True)
