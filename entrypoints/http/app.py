@@ -9,6 +9,7 @@ from flask import Flask
 
 from entrypoints.container import Container, build_container
 from entrypoints.http import errors, events, ops, runs, stream
+from entrypoints.http.viewer import viewer_bp
 
 logger = logging.getLogger(__name__)
 
@@ -20,14 +21,14 @@ BODY_SLACK = events.BODY_SLACK
 def create_app(container: Container | None = None) -> Flask:
     """The app, with `app.container` (built from the environment when not given)."""
     container = container if container is not None else build_container()
-    app = Flask(__name__)
+    app = Flask(__name__, static_folder=None)
     app.container = container  # type: ignore[attr-defined]
     app.config["MAX_CONTENT_LENGTH"] = container.config.events.max_bytes() + BODY_SLACK
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["runstream.closing"] = threading.Event()
     container.authenticator()  # a malformed RUNSTREAM_API_KEYS fails at startup
     errors.register_errors(app)
-    for blueprint in (runs.bp, events.bp, stream.bp, ops.bp):
+    for blueprint in (runs.bp, events.bp, stream.bp, ops.bp, viewer_bp):
         app.register_blueprint(blueprint)
     container.wire(modules=[runs, events, stream, ops])
     return app

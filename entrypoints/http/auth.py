@@ -32,8 +32,14 @@ def parse_api_keys(text: str) -> dict[str, str]:
 class Authenticator:
     """Checks Bearer keys and issues/verifies run-bound stream tokens."""
 
-    def __init__(self, api_keys: str = "", token_secret: str = "") -> None:
+    def __init__(
+        self,
+        api_keys: str = "",
+        token_secret: str = "",
+        token_seconds: int = TOKEN_SECONDS,
+    ) -> None:
         self._keys = parse_api_keys(api_keys)
+        self._lifetime = token_seconds
         # Without a configured secret, every worker derives the same one from
         # the keys, so a token issued by one worker is accepted by the others.
         secret = (
@@ -62,11 +68,11 @@ class Authenticator:
     def issue(self, run_id: int, tenant: str | None) -> tuple[str, float]:
         """A token for `run_id`'s stream and when it expires (epoch seconds)."""
         token = self._tokens.dumps({"run": run_id, "tenant": tenant})
-        return token, time.time() + TOKEN_SECONDS
+        return token, time.time() + self._lifetime
 
     def tenant_of_token(self, token: str, run_id: int) -> str | None:
         try:
-            claims = self._tokens.loads(token, max_age=TOKEN_SECONDS)
+            claims = self._tokens.loads(token, max_age=self._lifetime)
         except SignatureExpired:
             raise Unauthorized("the stream token has expired") from None
         except BadSignature:
