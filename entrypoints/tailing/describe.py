@@ -28,8 +28,11 @@ def _first(data: dict[str, Any], keys: tuple[str, ...]) -> str | None:
     return None
 
 
-def describe(envelope: dict[str, Any]) -> tuple[str, str] | None:
-    """(marker, text) for the event, or None when it is not worth a line."""
+def describe(
+    envelope: dict[str, Any], names: dict[str, str] | None = None
+) -> tuple[str, str] | None:
+    """(kind, text) for the event, or None when it is not worth a line; kind is
+    one of start, done, error, dispatch, other. `names` maps agent ids to names."""
     kind = envelope.get("event") or {}
     category, action = kind.get("category"), kind.get("action")
     data = envelope.get("data") or {}
@@ -38,23 +41,36 @@ def describe(envelope: dict[str, Any]) -> tuple[str, str] | None:
     if category == "lifecycle":
         return _lifecycle(who, str(action), data)
     if category == "dispatch":
-        target = _first(data, _TARGET_KEYS)
-        task = _first(data, _TASK_KEYS)
-        arrow = f" -> {target}" if target else ""
-        detail = f": {task}" if task else (f" {summary(data)}" if data else "")
-        return "->", f"{who} {action}{arrow}{detail}"
+        return "dispatch", _dispatch(who, str(action), data, names or {})
     if category == "llm":
         if action in ("error", "failed"):
-            return "!", f"{who} {category}.{action}: {summary(data)}"
+            return (
+                "error",
+                f"{who} {category}.{action}: {data.get('error') or summary(data)}",
+            )
         return None
-    return "#", f"{who} {category}.{action} {summary(data)}".rstrip()
+    return "other", f"{who} {category}.{action} {summary(data)}".rstrip()
+
+
+def _dispatch(
+    who: str, action: str, data: dict[str, Any], names: dict[str, str]
+) -> str:
+    target = _first(data, _TARGET_KEYS)
+    if target is not None and "to_name" not in data and "to_agent_name" not in data:
+        target = names.get(target, target)
+    if action == "completed" and "result" in data:
+        return f"{who} returned a result to {target or 'its supervisor'}"
+    task = _first(data, _TASK_KEYS)
+    arrow = f" -> {target}" if target else ""
+    detail = f": {task}" if task else (f" {summary(data)}" if data else "")
+    return f"{who} {action}{arrow}{detail}"
 
 
 def _lifecycle(who: str, action: str, data: dict[str, Any]) -> tuple[str, str]:
     if action == "failed":
-        return "!", f"{who} failed: {data.get('error') or summary(data)}"
+        return "error", f"{who} failed: {data.get('error') or summary(data)}"
     if action == "completed":
-        return "ok", f"{who} completed"
+        return "done", f"{who} completed"
     if action == "started" and data.get("task"):
-        return "*", f"{who} started: {data['task']}"
-    return "*", f"{who} {action}"
+        return "start", f"{who} started: {data['task']}"
+    return "start", f"{who} {action}"

@@ -9,7 +9,14 @@ from typing import Any, Protocol, TextIO
 from entrypoints.tailing.describe import describe, label
 
 _PALETTE = ("36", "33", "35", "32", "34", "96", "93", "95")
-_STYLE = {"!": "31", "*": "2", "->": "2", "#": "2", "ok": "32"}
+# kind of line -> (marker, colour)
+_LINES = {
+    "start": ("*", "1"),
+    "done": ("*", "32"),
+    "error": ("!", "31"),
+    "dispatch": ("->", "2"),
+    "other": ("#", "2"),
+}
 
 
 class Renderer(Protocol):
@@ -47,20 +54,24 @@ class TextRenderer:
     def __init__(self, out: TextIO, err: TextIO, colour: bool) -> None:
         self._out, self._err, self._colour = out, err, colour
         self._open: str | None = None
+        self._names: dict[str, str] = {}
 
     def event(self, envelope: dict[str, Any], raw: str) -> None:
         kind = envelope.get("event") or {}
         data = envelope.get("data") or {}
+        source = envelope.get("source")
+        if source:
+            self._names.setdefault(str(source.get("agent_id")), label(source))
         if (kind.get("category"), kind.get("action")) == ("llm", "stream"):
-            self._text(envelope.get("source"), str(data.get("content", "")))
+            self._text(source, str(data.get("content", "")))
             return
-        line = describe(envelope)
+        line = describe(envelope, self._names)
         if line is not None:
             self._line(*line)
 
     def gap(self, data: dict[str, Any]) -> None:
         first, last = data.get("first_available_id"), data.get("last_event_id")
-        self._line("!", f"events after {last} are gone; resuming at {first}")
+        self._line("error", f"events after {last} are gone; resuming at {first}")
 
     def notice(self, text: str) -> None:
         self._end_line()
@@ -79,9 +90,10 @@ class TextRenderer:
         self._out.write(content.replace("\n", "\n" + name + " "))
         self._out.flush()
 
-    def _line(self, marker: str, text: str) -> None:
+    def _line(self, kind: str, text: str) -> None:
+        marker, colour = _LINES.get(kind, ("#", "0"))
         self._end_line()
-        self._out.write(self._paint(_STYLE.get(marker, "0"), f"{marker} {text}") + "\n")
+        self._out.write(self._paint(colour, f"{marker} {text}") + "\n")
         self._out.flush()
 
     def _end_line(self) -> None:

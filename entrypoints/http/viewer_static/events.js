@@ -1,6 +1,8 @@
 // What each event does to the page: the agent tree, the run summary, the run log.
 import { formatTime } from "./api.js";
 
+const RESULT_CHARS = 80;
+
 function text(data) {
   const value = data.content ?? data.token ?? data.text ?? "";
   return typeof value === "string" ? value : JSON.stringify(value);
@@ -9,6 +11,11 @@ function text(data) {
 function summary(data) {
   const json = JSON.stringify(data || {});
   return json === "{}" ? "" : json.length > 160 ? json.slice(0, 157) + "..." : json;
+}
+
+function clip(value) {
+  const line = String(value ?? "").replace(/\s+/g, " ").trim();
+  return line.length > RESULT_CHARS ? line.slice(0, RESULT_CHARS - 1) + "…" : line;
 }
 
 export class EventApplier {
@@ -32,33 +39,46 @@ export class EventApplier {
     if (kind === "llm.stream") {
       view.pending.push(text(data));
       view.tokens += 1;
-      if (view.status === "waiting" || view.status === "assigned") view.setStatus("running");
+      if (view.status !== "running") view.setStatus("running");
+    } else if (category === "llm") {
+      this.llmEvent(view, action, data);
     } else if (category === "lifecycle") {
-      this.agentLifecycle(view, action, data, ms);
+      view.setStatus(action === "started" ? "running" : action);
+      if (action !== "started") view.endMs = ms;
+      if (data.error) view.note(`error: ${data.error}`, "agent-error");
     } else if (category === "dispatch") {
-      view.dispatch(action, data);
-      this.markAssigned(data);
-    } else if (category === "llm" && (action === "error" || action === "failed")) {
-      view.note(`${kind}: ${data.error || summary(data)}`);
-    } else if (category === "system") {
+      this.dispatch(view, action, data);
+    } else {
       view.note(`${kind} ${summary(data)}`, "agent-note");
     }
   }
 
-  agentLifecycle(view, action, data, ms) {
-    if (action === "started") {
-      view.setStatus("running");
-      return;
+  llmEvent(view, action, data) {
+    if (action === "started" || action === "start") {
+      view.newCall(data.purpose);
+      view.setStatus("thinking");
+    } else if (action === "completed" || action === "end") {
+      view.setStatus("done");
+    } else if (action === "failed" || action === "error") {
+      view.setStatus("failed");
+      view.note(`error: ${data.error || summary(data)}`, "agent-error");
     }
-    view.setStatus(action);
-    view.endMs = ms;
-    if (data.error) view.note(`error: ${data.error}`);
   }
 
-  markAssigned(data) {
-    for (const key of ["to_agent_id", "to", "target", "assignee", "agent_id"]) {
-      const target = data[key] && this.tree.find(String(data[key]));
-      if (target && target.status === "waiting") target.setStatus("assigned");
+  dispatch(view, action, data) {
+    const target = data.to != null ? this.tree.find(String(data.to)) : null;
+    const name = data.to_name || (target && target.name) || data.to || "";
+    if (action === "assigned") {
+      view.note(`→ ${name}: ${data.task ?? summary(data)}`);
+      if (target) {
+        target.note(`← from ${view.name}: ${data.task ?? ""}`);
+        if (target.status === "waiting") target.setStatus("assigned");
+        this.tree.dirty.add(target);
+      }
+    } else if (action === "completed" && "result" in data) {
+      view.note(`↑ result to ${name}: ${clip(data.result)}`);
+    } else {
+      view.note(`${action}${name ? " → " + name : ""} ${summary(data)}`.trim());
     }
   }
 
@@ -67,7 +87,9 @@ export class EventApplier {
     const status = action === "completed" ? "done" : "stopped";
     for (const view of this.tree.agents.values()) {
       if (view.endMs == null) view.endMs = ms;
-      if (["waiting", "assigned", "running"].includes(view.status)) view.setStatus(status);
+      if (!["done", "failed", "completed", "cancelled"].includes(view.status)) {
+        view.setStatus(status);
+      }
       this.tree.dirty.add(view);
     }
   }

@@ -14,10 +14,17 @@ const MAX_RETRY_MS = 10000;
 // EventSource has no wildcard listener: every event name must be listed.
 export const EVENT_TYPES = [
   "lifecycle.started", "lifecycle.completed", "lifecycle.failed", "lifecycle.cancelled",
-  "llm.stream", "llm.start", "llm.end", "llm.error", "llm.new_token",
-  "dispatch.assigned", "dispatch.completed", "dispatch.result", "dispatch.returned",
-  "dispatch.failed", "system.notice", "system.info", "system.warning", "system.error",
+  "llm.started", "llm.stream", "llm.completed", "llm.failed",
+  "llm.start", "llm.end", "llm.error",
+  "dispatch.assigned", "dispatch.completed", "dispatch.failed",
+  "system.notice", "system.info", "system.warning", "system.error",
 ];
+
+const TERMINAL = ["completed", "failed", "cancelled"];
+
+function isTerminal(envelope) {
+  return envelope.event.category === "lifecycle" && TERMINAL.includes(envelope.event.action);
+}
 
 export class Feed {
   constructor(options) {
@@ -33,12 +40,14 @@ export class Feed {
   async start() {
     const { options } = this;
     options.state("loading", "loading history…");
+    let last = null;
     try {
       let start = "-";
       while (start) {
         const page = await options.history(options.runId, start);
         for (const envelope of page.events) this.queue.push({ kind: "event", data: envelope });
-        if (page.events.length) this.received = page.events[page.events.length - 1].id;
+        if (page.events.length) last = page.events[page.events.length - 1];
+        this.received = last ? last.id : null;
         this.schedule();
         start = page.has_more ? page.next_id : null;
       }
@@ -46,7 +55,16 @@ export class Feed {
       // An error answer is dealt with like the stream's; the stream may still work.
       if (error instanceof ApiError && error.status < 500) return this.retry(error);
     }
+    if (last && isTerminal(last)) return this.end();
     return this.connect();
+  }
+
+  // Everything is here: the run had ended before its history was read.
+  end() {
+    this.finished = true;
+    this.options.state("closing", "finished");
+    this.queue.push({ kind: "close", data: null });
+    this.schedule();
   }
 
   async connect() {

@@ -58,6 +58,7 @@ function showRun(run) {
     $("run-finished").textContent = formatTime(run.completed_at);
   }
   setStatus(run.status);
+  tree.seed(run.topology_snapshot);
   if (run.error) showError(run.error);
   if (run.result != null || run.statistics) {
     const details = { result: run.result, statistics: run.statistics };

@@ -2,9 +2,6 @@
 // Each agent keeps its own DOM; text arrives in batches and is appended as text nodes.
 import { formatDuration } from "./api.js";
 
-const TARGET_KEYS = ["to_agent_name", "to_name", "to", "target", "assignee", "agent_id"];
-const TASK_KEYS = ["task", "instruction", "description", "subtask"];
-
 function el(tag, className, text) {
   const node = document.createElement(tag);
   if (className) node.className = className;
@@ -12,16 +9,13 @@ function el(tag, className, text) {
   return node;
 }
 
-function first(data, keys) {
-  for (const key of keys) if (data && data[key]) return String(data[key]);
-  return null;
-}
-
 class AgentView {
-  constructor(source) {
+  constructor(source, parentId = null) {
     this.id = source.agent_id;
+    this.name = source.agent_name || this.id;
     this.type = source.agent_type;
     this.team = source.team_name;
+    this.parentId = parentId;
     this.pending = [];
     this.tokens = 0;
     this.firstMs = null;
@@ -30,11 +24,11 @@ class AgentView {
     this.li = el("li", `agent ${this.type}`);
     this.li.dataset.agentId = this.id;
     const head = el("div", "agent-head");
-    this.statusEl = el("span", "badge", "waiting");
+    this.statusEl = el("span", "badge");
     this.timingEl = el("span", "timing muted");
     this.countEl = el("span", "count muted");
-    head.append(el("span", "name", source.agent_name || this.id),
-      el("span", "type muted", `${this.type.replace("_", " ")} · ${this.team}`),
+    const kind = `${String(this.type).replace("_", " ")} · ${this.team}`;
+    head.append(el("span", "name", this.name), el("span", "type muted", kind),
       this.statusEl, this.timingEl, this.countEl);
     this.dispatches = el("ul", "dispatches");
     this.text = el("pre", "text");
@@ -55,14 +49,13 @@ class AgentView {
     this.lastMs = ms;
   }
 
-  dispatch(action, data) {
-    const target = first(data, TARGET_KEYS);
-    const task = first(data, TASK_KEYS);
-    const line = `${action}${target ? " → " + target : ""}${task ? ": " + task : ""}`;
-    this.dispatches.append(el("li", "dispatch", line));
+  // A new LLM call: a labelled break in the text (CSS draws the label, so the
+  // text content stays exactly what the agent streamed).
+  newCall(purpose) {
+    if (this.text.firstChild || this.pending.length) this.pending.push({ purpose });
   }
 
-  note(text, className = "agent-error") {
+  note(text, className = "dispatch") {
     this.dispatches.append(el("li", className, text));
   }
 
@@ -72,10 +65,24 @@ class AgentView {
     this.stick = box.scrollTop + box.clientHeight >= box.scrollHeight - 4;
   }
 
-  // Write phase of a frame: one text node for everything that arrived.
+  // Write phase: one text node per run of text that arrived since the last frame.
   flush() {
     if (this.pending.length) {
-      this.text.append(document.createTextNode(this.pending.join("")));
+      const fragment = document.createDocumentFragment();
+      let run = [];
+      for (const piece of this.pending) {
+        if (typeof piece === "string") {
+          run.push(piece);
+          continue;
+        }
+        if (run.length) fragment.append(document.createTextNode(run.join("")));
+        run = [];
+        const marker = el("span", "call");
+        marker.dataset.purpose = piece.purpose || "";
+        fragment.append(marker);
+      }
+      if (run.length) fragment.append(document.createTextNode(run.join("")));
+      this.text.append(fragment);
       this.pending = [];
     } else {
       this.stick = false;
@@ -98,6 +105,16 @@ export class AgentTree {
     this.dirty = new Set();
   }
 
+  // The run's topology_snapshot, when it has one: every agent, before it speaks.
+  seed(node, parentId = null) {
+    if (!node || typeof node !== "object" || !node.agent_id) return;
+    if (!this.agents.has(node.agent_id)) {
+      this.agents.set(node.agent_id, new AgentView(node, parentId));
+    }
+    for (const child of node.children || []) this.seed(child, node.agent_id);
+    if (parentId == null) this.placeAll();
+  }
+
   agent(source) {
     let view = this.agents.get(source.agent_id);
     if (!view) {
@@ -114,20 +131,21 @@ export class AgentTree {
   }
 
   parentOf(view) {
+    if (view.parentId) return this.agents.get(view.parentId);
     const all = [...this.agents.values()];
+    const globalSupervisor = all.find((a) => a.type === "global_supervisor");
     if (view.type === "worker") {
-      return all.find((a) => a.type === "team_supervisor" && a.team === view.team)
-        || all.find((a) => a.type === "global_supervisor");
+      const lead = all.find((a) => a.type === "team_supervisor" && a.team === view.team);
+      return lead || globalSupervisor;
     }
-    if (view.type === "team_supervisor") return all.find((a) => a.type === "global_supervisor");
-    return null;
+    return view.type === "team_supervisor" ? globalSupervisor : null;
   }
 
   // Agents can appear before their supervisor: re-home them when it shows up.
   placeAll() {
     for (const view of this.agents.values()) {
       const parent = this.parentOf(view);
-      const home = parent ? parent.children : this.root;
+      const home = parent && parent !== view ? parent.children : this.root;
       if (view.li.parentNode !== home) home.append(view.li);
     }
   }

@@ -76,3 +76,13 @@ def test_json_lines_are_the_envelopes_as_received_and_notices_go_to_stderr():
 
     assert out.getvalue() == '{"id":"1-0"}\n'
     assert "reconnecting" in err.getvalue()
+
+
+def test_a_returned_result_names_the_supervisor_it_went_to():
+    lead = envelope("llm", "stream", {"content": "plan"}, agent="lead")
+    result = envelope("dispatch", "completed", {"to": "lead", "result": "long text"})
+    result["source"] = envelope("llm", "stream", agent="researcher")["source"]
+
+    text = render(lead, result)
+
+    assert text.splitlines()[-1] == "-> Researcher returned a result to Lead"
