@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from dependency_injector import containers, providers
@@ -38,17 +38,29 @@ def _lazy(target: str) -> Callable[..., Any]:
     return build
 
 
+def _lazy_resource(target: str) -> Callable[..., Iterator[Any]]:
+    """`_lazy` for a generator Resource. It must itself be a generator function:
+    dependency_injector takes a returned generator object for a coroutine."""
+
+    def build(*args: Any, **kwargs: Any) -> Iterator[Any]:
+        module, _, attr = target.partition(":")
+        yield from getattr(importlib.import_module(module), attr)(*args, **kwargs)
+
+    build.__name__ = target.rpartition(":")[2]
+    return build
+
+
 class Container(containers.DeclarativeContainer):
     config = providers.Configuration(strict=True)
 
     redis_client = providers.Resource(
-        _lazy("adapters.redis_stream.client:redis_client"),
+        _lazy_resource("adapters.redis_stream.client:redis_client"),
         url=config.redis.url,
         cluster=config.redis.cluster,
         timeout=config.redis.timeout,
     )
     sql_engine = providers.Resource(
-        _lazy("adapters.mysql_legacy.engine:sql_engine"),
+        _lazy_resource("adapters.mysql_legacy.engine:sql_engine"),
         url=config.database.url,
     )
 
