@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator
 
 from redis import Redis
 from redis.backoff import NoBackoff
@@ -24,7 +24,7 @@ _SERVER_TICK = 0.1
 
 def redis_client(
     url: str, cluster: bool = False, timeout: float = 2.0
-) -> Iterator[Client]:
+) -> Generator[Client, None, None]:
     """A pooled client whose every call gives up after `timeout` seconds.
 
     Responses are decoded to str (hiredis does it in C). The client speaks RESP2:

@@ -10,23 +10,24 @@ from __future__ import annotations
 # Lua in Redis has no os.date, so the ISO timestamp is built here (days to civil
 # date, H. Hinnant's algorithm) to stamp entries with the server's own clock.
 ISO_TIME = """
+local floor, format = math.floor, string.format
 local function iso_time(ms)
-  local secs = math.floor(ms / 1000)
-  local days = math.floor(secs / 86400)
+  local secs = floor(ms / 1000)
+  local days = floor(secs / 86400)
   local rest = secs - days * 86400
   local z = days + 719468
-  local era = math.floor(z / 146097)
+  local era = floor(z / 146097)
   local doe = z - era * 146097
-  local yoe = math.floor((doe - math.floor(doe / 1460) + math.floor(doe / 36524)
-    - math.floor(doe / 146096)) / 365)
-  local doy = doe - (365 * yoe + math.floor(yoe / 4) - math.floor(yoe / 100))
-  local mp = math.floor((5 * doy + 2) / 153)
-  local day = doy - math.floor((153 * mp + 2) / 5) + 1
+  local yoe = floor((doe - floor(doe / 1460) + floor(doe / 36524)
+    - floor(doe / 146096)) / 365)
+  local doy = doe - (365 * yoe + floor(yoe / 4) - floor(yoe / 100))
+  local mp = floor((5 * doy + 2) / 153)
+  local day = doy - floor((153 * mp + 2) / 5) + 1
   local month = mp < 10 and mp + 3 or mp - 9
   local year = yoe + era * 400
   if month <= 2 then year = year + 1 end
-  return string.format('%04d-%02d-%02dT%02d:%02d:%02d.%03dZ', year, month, day,
-    math.floor(rest / 3600), math.floor(rest % 3600 / 60), rest % 60, ms % 1000)
+  return format('%04d-%02d-%02dT%02d:%02d:%02d.%03dZ', year, month, day,
+    floor(rest / 3600), floor(rest % 3600 / 60), rest % 60, ms % 1000)
 end
 """
 
@@ -58,17 +59,15 @@ local key, maxlen = KEYS[1], ARGV[1]
 local _, sequence, terminal = last_entry(key)
 if terminal then return {0} end
 local now = redis.call('TIME')
-local ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+local ms = tonumber(now[1]) * 1000 + floor(tonumber(now[2]) / 1000)
 local stamp = iso_time(ms)
 local reply = {ms, sequence + 1}
 local i = 2
 while i <= #ARGV do
   local k = tonumber(ARGV[i])
   sequence = sequence + 1
-  local command = {'XADD', key, 'MAXLEN', '~', maxlen, '*', 'timestamp', stamp,
-    'sequence', string.format('%d', sequence)}
-  for j = 1, k do command[10 + j] = ARGV[i + j] end
-  reply[#reply + 1] = redis.call(unpack(command))
+  reply[#reply + 1] = redis.call('XADD', key, 'MAXLEN', '~', maxlen, '*',
+    'timestamp', stamp, 'sequence', format('%d', sequence), unpack(ARGV, i + 1, i + k))
   i = i + k + 1
 end
 return reply
@@ -87,9 +86,7 @@ if (last_id or '') ~= ARGV[2] then return 0 end
 local i = 3
 while i <= #ARGV do
   local k = tonumber(ARGV[i])
-  local command = {'XADD', key, 'MAXLEN', '~', maxlen}
-  for j = 1, k do command[5 + j] = ARGV[i + j] end
-  redis.call(unpack(command))
+  redis.call('XADD', key, 'MAXLEN', '~', maxlen, unpack(ARGV, i + 1, i + k))
   i = i + k + 1
 end
 return 1
