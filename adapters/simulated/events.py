@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 from adapters.simulated.team import Agent
 from domain.model import Category, JsonObject, NewEvent
 
 MODEL = "sim-1"
+# The text dump_json writes, from one reused encoder: chunks are the hot path.
+_encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
 def llm_started(agent: Agent, purpose: str, language: str) -> NewEvent:
@@ -15,7 +19,7 @@ def llm_started(agent: Agent, purpose: str, language: str) -> NewEvent:
 
 def llm_chunk(agent: Agent, content: str, tokens: int, index: int) -> NewEvent:
     data: JsonObject = {"content": content, "tokens": tokens, "index": index}
-    return NewEvent.build(Category.LLM, "stream", data, agent.source)
+    return NewEvent(Category.LLM, "stream", agent.source, _encode(data))
 
 
 def llm_completed(agent: Agent, tokens: int) -> NewEvent:

@@ -47,36 +47,31 @@ class Play:
         self.team = build_team(params)
 
     def run(self) -> JsonObject:
-        supervisor = self.team
-        plan = self.speak(supervisor, "plan", self.params.plan_tokens, "planning")
-        for number, lead in enumerate(supervisor.children, 1):
-            if number == len(supervisor.children):
-                self.fail_if("dispatch")
-            self.emit(
-                events.assigned(
-                    supervisor, lead, f"{lead.source.team_name}: {self.task}"
-                )
-            )
+        supervisor, tokens = self.team, self.params.plan_tokens
+        plan = self.speak(supervisor, "plan", tokens, "planning")
+        self.dispatch(supervisor, "dispatch")
         for lead in supervisor.children:
             self.pause(self.params.think_ms)
-            self.speak(lead, "plan", self.params.plan_tokens)
-            for worker in lead.children:
-                self.emit(
-                    events.assigned(
-                        lead, worker, f"{worker.source.agent_name}: {self.task}"
-                    )
-                )
+            self.speak(lead, "plan", tokens)
+            self.dispatch(lead)
         results = WorkerStreams(self).run()
         self.pause(self.params.think_ms)
-        synthesis = self.speak(
-            supervisor, "synthesis", self.params.plan_tokens, "aggregation"
-        )
+        synthesis = self.speak(supervisor, "synthesis", tokens, "aggregation")
         return {
             "summary": synthesis[:SUMMARY_CHARS],
             "plan": plan[:SUMMARY_CHARS],
             "teams": dict(results),
             "seed": self.seed,
         }
+
+    def dispatch(self, agent: Agent, point: str = "") -> None:
+        """`dispatch.assigned` to each of the agent's reports; with `fail_at:
+        dispatch` the global supervisor fails before its last assignment."""
+        for number, report in enumerate(agent.children, 1):
+            if number == len(agent.children):
+                self.fail_if(point)
+            task = f"{report.source.agent_name}: {self.task}"
+            self.emit(events.assigned(agent, report, task))
 
     def speak(self, agent: Agent, purpose: str, tokens: int, point: str = "") -> str:
         """An LLM call of `agent`: started, `tokens` streamed in chunks, completed."""
@@ -114,7 +109,7 @@ class Play:
         return min(tokens // 2 if chosen is None else chosen, tokens)
 
     def fail_if(self, point: str) -> None:
-        if self.params.fail_at == point:
+        if point and self.params.fail_at == point:
             raise SimulatedFailure(self.failure_message(point))
 
     def fail(self, agent: Agent, point: str) -> None:
@@ -130,8 +125,10 @@ class Play:
 
     def pause(self, milliseconds: float) -> None:
         """Wait (waking at once on cancel); with no wait, still let others run."""
-        jitter = self.params.jitter * (2 * self._timing.random() - 1)
-        seconds = max(0.0, milliseconds * (1 + jitter) / 1000)
+        seconds = 0.0
+        if milliseconds > 0:
+            jitter = self.params.jitter * (2 * self._timing.random() - 1)
+            seconds = milliseconds * (1 + jitter) / 1000
         if seconds > 0:
             if self._cancel.wait(seconds):
                 raise Stopped
