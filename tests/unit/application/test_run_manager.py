@@ -1,0 +1,282 @@
+import threading
+import time
+
+import pytest
+
+from application.backoff import Backoff
+from application.cancel_run import CancelRun
+from application.event_writer import EventWriter
+from application.run_execution import INTERRUPTED
+from application.run_manager import RunManager
+from application.start_run import RunRequest, StartRun
+from domain.errors import InvalidRequest, StorageUnavailable
+from domain.model import Category, RunStatus
+from tests.factories import completed, event, token
+from tests.unit.application.test_event_writer import FlakyLog, eventually
+
+FAST = Backoff(first=0.001, ceiling=0.01)
+
+
+class Scripted:
+    """Emits its events, then returns its result; `bad` params are refused."""
+
+    def __init__(self, events=(), result=None, error=None, go=None):
+        self.events, self.result, self.error = list(events), result, error
+        self.go = go or threading.Event()
+        if go is None:
+            self.go.set()
+        self.returned = threading.Event()
+
+    def prepare(self, params):
+        if "bad" in params:
+            raise InvalidRequest("params.bad is not allowed")
+        return {"agent_id": "solo", "children": []}
+
+    def run(self, run, sink, cancel):
+        self.go.wait(5)
+        try:
+            for item in self.events:
+                sink.emit(item)
+            if self.error is not None:
+                raise self.error
+            return self.result
+        finally:
+            self.returned.set()
+
+
+class UntilCancelled:
+    """Emits one token, then waits for the cancel request."""
+
+    def __init__(self):
+        self.running = threading.Event()
+
+    def prepare(self, params):
+        return None
+
+    def run(self, run, sink, cancel):
+        sink.emit(token("thinking"))
+        self.running.set()
+        cancel.wait(30)
+        return {"ignored": True}
+
+
+@pytest.fixture
+def log():
+    return FlakyLog()
+
+
+@pytest.fixture
+def make(runs, log):
+    made = []
+
+    def build(executor):
+        writer = EventWriter(log, backoff=FAST)
+        manager = RunManager(runs, log, writer, {"simulated": executor}, backoff=FAST)
+        made.append(manager)
+        return manager
+
+    yield build
+    log.open.set()
+    log.down = False
+    for manager in made:
+        manager.shutdown(5)
+
+
+def start(manager, params=None):
+    return manager.start(RunRequest("write a report", "simulated", params=params))
+
+
+def kinds(log, run_id):
+    return [(s.category.value, s.action) for s in log.read(run_id, limit=10_000)]
+
+
+def test_a_run_plays_its_executor_and_ends_with_one_terminal_event_last(
+    runs, log, make
+):
+    sent = [token("a"), token("b"), event(Category.DISPATCH, "assigned")]
+    manager = make(Scripted(sent, result={"answer": 42}))
+
+    run = start(manager)
+    manager.join(run.id, 5)
+
+    stored = log.read(run.id)
+    assert [s.event for s in stored[1:-1]] == sent
+    assert kinds(log, run.id)[0] == ("lifecycle", "started")
+    assert kinds(log, run.id)[-1] == ("lifecycle", "completed")
+    assert stored[-1].event.data["result"] == {"answer": 42}
+    ended = runs.get(run.id)
+    assert ended.status is RunStatus.COMPLETED
+    assert ended.result == {"answer": 42}
+    assert ended.completed_at is not None
+
+
+def test_the_runs_statistics_count_its_whole_log(runs, log, make):
+    manager = make(Scripted([token("a"), token("b", "writer"), event()]))
+
+    run = start(manager)
+    manager.join(run.id, 5)
+
+    statistics = runs.get(run.id).statistics
+    expected = {"lifecycle": 2, "llm": 2, "dispatch": 0, "system": 1}
+    assert statistics["events"] == expected
+    assert statistics["events_total"] == len(log.read(run.id)) == 5
+    assert statistics["tokens_streamed"] == 2
+    assert statistics["agents"] == 2
+    assert statistics["duration_ms"] >= 0
+    assert log.read(run.id)[-1].event.data["statistics"] == statistics
+
+
+def test_the_topology_from_prepare_is_stored_with_the_run(runs, make):
+    manager = make(Scripted())
+
+    run = start(manager)
+
+    assert run.topology_snapshot == {"agent_id": "solo", "children": []}
+    assert runs.get(run.id).topology_snapshot == run.topology_snapshot
+
+
+def test_bad_params_are_refused_before_any_run_is_created(runs, make):
+    manager = make(Scripted())
+
+    with pytest.raises(InvalidRequest, match="params.bad"):
+        start(manager, {"bad": 1})
+
+    assert runs.list() == []
+
+
+def test_an_executor_that_raises_fails_the_run_with_its_error(runs, log, make):
+    manager = make(Scripted([token("a")], error=RuntimeError("model exploded")))
+
+    run = start(manager)
+    manager.join(run.id, 5)
+
+    terminal = log.read(run.id)[-1]
+    assert kinds(log, run.id) == [
+        ("lifecycle", "started"),
+        ("llm", "stream"),
+        ("lifecycle", "failed"),
+    ]
+    assert terminal.event.data["error"] == "RuntimeError: model exploded"
+    assert runs.get(run.id).status is RunStatus.FAILED
+    assert runs.get(run.id).error == "RuntimeError: model exploded"
+
+
+def test_an_executor_cannot_write_the_services_own_lifecycle_events(runs, log, make):
+    manager = make(Scripted([completed()]))
+
+    run = start(manager)
+    manager.join(run.id, 5)
+
+    assert kinds(log, run.id) == [("lifecycle", "started"), ("lifecycle", "failed")]
+    assert "written by the service" in runs.get(run.id).error
+
+
+def test_cancel_ends_a_running_run_as_cancelled_within_a_second(runs, log, make):
+    executor = UntilCancelled()
+    manager = make(executor)
+    cancel = CancelRun(runs, log, on_cancel=manager.cancel)
+    run = start(manager)
+    executor.running.wait(5)
+
+    began = time.monotonic()
+    cancelled = cancel.execute(run.id)
+    took = time.monotonic() - began
+
+    assert took < 1.0
+    assert cancelled.status is RunStatus.CANCELLED
+    assert kinds(log, run.id) == [
+        ("lifecycle", "started"),
+        ("llm", "stream"),
+        ("lifecycle", "cancelled"),
+    ]
+    assert runs.get(run.id).result is None
+
+
+def test_a_run_not_executed_here_is_cancelled_by_cancel_run_itself(runs, log, make):
+    manager = make(Scripted())
+    external = StartRun(runs, log).execute(RunRequest("t", "external"))
+
+    handled = manager.cancel(external.id)
+    cancelled = CancelRun(runs, log, on_cancel=manager.cancel).execute(external.id)
+
+    assert not handled
+    assert cancelled.status is RunStatus.CANCELLED
+    assert kinds(log, external.id)[-1] == ("lifecycle", "cancelled")
+
+
+def test_the_terminal_event_waits_for_events_still_queued(runs, log, make):
+    executor = Scripted([token(f"t{n}") for n in range(100)], go=threading.Event())
+    manager = make(executor)
+    run = start(manager)
+    log.open.clear()
+    executor.go.set()
+
+    executor.returned.wait(5)
+    still_running = runs.get(run.id).status
+    log.open.set()
+    manager.join(run.id, 5)
+
+    assert still_running is RunStatus.RUNNING
+    assert [s.sequence for s in log.read(run.id)] == list(range(1, 103))
+    assert kinds(log, run.id)[-1] == ("lifecycle", "completed")
+
+
+def test_a_run_goes_on_while_the_log_is_down_and_ends_once_it_returns(runs, log, make):
+    executor = Scripted([token(f"t{n}") for n in range(50)], go=threading.Event())
+    manager = make(executor)
+    run = start(manager)
+    log.down = True
+    executor.go.set()
+
+    executor.returned.wait(5)
+    eventually(lambda: manager.stats().writer.retries >= 2)
+    status_while_down = runs.get(run.id).status
+    log.down = False
+    manager.join(run.id, 5)
+
+    assert status_while_down is RunStatus.RUNNING
+    assert len(log.read(run.id)) == 52
+    assert runs.get(run.id).status is RunStatus.COMPLETED
+
+
+def test_shutdown_ends_running_runs_as_interrupted_and_stores_their_events(
+    runs, log, make
+):
+    executor = UntilCancelled()
+    manager = make(executor)
+    run = start(manager)
+    executor.running.wait(5)
+
+    clean = manager.shutdown(5)
+
+    assert clean
+    assert runs.get(run.id).status is RunStatus.FAILED
+    assert runs.get(run.id).error == INTERRUPTED
+    assert kinds(log, run.id) == [
+        ("lifecycle", "started"),
+        ("llm", "stream"),
+        ("lifecycle", "failed"),
+    ]
+
+
+def test_no_run_starts_once_the_manager_is_shutting_down(runs, make):
+    manager = make(Scripted())
+    manager.shutdown(1)
+
+    with pytest.raises(StorageUnavailable):
+        start(manager)
+
+    assert runs.list() == []
+
+
+def test_stats_count_runs_by_how_they_ended(make):
+    manager = make(Scripted([token()], error=RuntimeError("x")))
+    for _ in range(2):
+        manager.join(start(manager).id, 5)
+
+    stats = manager.stats()
+
+    assert stats.runs_started == 2
+    assert stats.active_runs == 0
+    assert stats.runs_ended == {"failed": 2}
+    assert stats.writer.events_written == 2
