@@ -53,14 +53,14 @@ class Execution:
         self._tally = RunTally(writer.sink(run.id))
 
     def play(self) -> RunStatus:
-        """The status the run ended with. Never raises."""
+        """The status the run ended with (RUNNING if it could not be ended).
+        Whoever calls it sets `done` once its own bookkeeping is current."""
         try:
             outcome = self._execute()
             self._writer.flush(self.run.id)
             return self._end(self._decide(outcome))
         finally:
             self._writer.forget(self.run.id)
-            self.done.set()
 
     def _execute(self) -> Outcome:
         try:

@@ -142,10 +142,14 @@ class RunManager:
             return run
 
     def _play(self, execution: Execution) -> None:
-        status = execution.play()
-        with self._lock:
-            del self._active[execution.run.id]
-            self._ended[status.value] += 1
+        status = RunStatus.RUNNING
+        try:
+            status = execution.play()
+        finally:
+            with self._lock:
+                del self._active[execution.run.id]
+                self._ended[status.value] += 1
+            execution.done.set()
 
 
 def _left(deadline: float) -> float:
