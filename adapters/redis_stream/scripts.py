@@ -1,8 +1,8 @@
 """The Lua scripts that keep a run's stream consistent. Each touches only KEYS[1],
 so they run unchanged on Redis Cluster.
 
-Argument layout shared by both: ARGV[1] is the MAXLEN, then one group per event:
-a count `k` followed by `k` values.
+Arguments: ARGV[1] is the MAXLEN (STORE adds the expected last id as ARGV[2]),
+then one group per event: a count `k` followed by `k` values, passed on to XADD.
 """
 
 from __future__ import annotations
