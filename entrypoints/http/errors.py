@@ -69,7 +69,7 @@ def _domain_error(error: DomainError) -> Response:
     code, status = classify(error)
     if isinstance(error, StorageUnavailable):
         logger.warning("storage unavailable: %s", error)
-        current_app.extensions["runstream.metrics"].backend_errors.inc()
+        current_app.container.metrics().backend_errors.inc()  # type: ignore[attr-defined]
     return error_response(code, str(error) or code, status)
 
 

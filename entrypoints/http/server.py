@@ -17,7 +17,10 @@ from typing import Any
 from gunicorn.app.base import BaseApplication
 
 WORKER_CONNECTIONS = 4000  # open SSE streams per worker, plus JSON requests
-KEEPALIVE_SECONDS = 75  # idle keep-alive: longer than common proxy timeouts
+# Between requests only (a stream holds its connection as a response): long
+# enough for a page's fetches to reuse a connection, short enough that idle
+# connections do not hold up a graceful shutdown.
+KEEPALIVE_SECONDS = 5
 GRACEFUL_SECONDS = 10  # streams end at once on shutdown; JSON requests finish
 
 

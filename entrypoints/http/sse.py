@@ -90,6 +90,8 @@ class Stream:
         finally:
             self._metrics.subscribers.dec()
             self._set_timeout(None)
+            if self._pacer.closing.is_set():
+                self._end_keepalive()
             close = getattr(self._feed, "close", None)
             if close is not None:
                 close()
@@ -149,6 +151,13 @@ class Stream:
             for stamp in self._stamps:
                 self._metrics.push_seconds.observe(max(0.0, now_ms - stamp) / 1000)
             self._stamps.clear()
+
+    def _end_keepalive(self) -> None:
+        """Shutting down: once the response ends, let the server see the
+        connection as finished instead of waiting for another request on it."""
+        if self._sock is not None:
+            with contextlib.suppress(OSError):
+                self._sock.shutdown(socket.SHUT_RD)
 
     def _set_timeout(self, seconds: float | None) -> None:
         if self._sock is not None:
