@@ -162,10 +162,12 @@ class TestAuthentication:
 
     def test_every_runs_endpoint_needs_a_key(self, auth_server):
         url = auth_server.url
-        calls = [("post", "/runs"), ("get", "/runs"), ("get", "/runs/1"),
-                 ("post", "/runs/1/cancel"), ("post", "/runs/1/finish"),
-                 ("post", "/runs/1/events"), ("get", "/runs/1/events"),
-                 ("get", "/runs/1/events/stream"), ("post", "/runs/1/stream-token")]  # fmt: skip
+        calls = [
+            ("post", "/runs"), ("get", "/runs"), ("get", "/runs/1"),
+            ("post", "/runs/1/cancel"), ("post", "/runs/1/finish"),
+            ("post", "/runs/1/events"), ("get", "/runs/1/events"),
+            ("get", "/runs/1/events/stream"), ("post", "/runs/1/stream-token"),
+        ]  # fmt: skip
 
         answers = [requests.request(method, url + path) for method, path in calls]
 
