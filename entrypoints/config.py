@@ -51,9 +51,13 @@ def _text(name: str, value: str) -> str:
 
 
 # (variable, default, parser, path in the config tree)
-_BACKENDS = _choice("redis", "sql", "memory")
-_FALLBACKS = _choice("sql", "none")
-_REPOSITORIES = _choice("sql", "memory")
+
+
+def _retention(name: str, value: str) -> float | None:
+    seconds = _number(float, 0)(name, value)
+    return None if seconds == 0 else float(seconds)
+
+
 SETTINGS: tuple[tuple[str, str, Callable[[str, str], Any], str], ...] = (
     (
         "RUNSTREAM_EVENT_LOG",
@@ -72,6 +76,13 @@ SETTINGS: tuple[tuple[str, str, Callable[[str, str], Any], str], ...] = (
         "sql",
         _choice("sql", "memory"),
         "run_repository.backend",
+    ),
+    ("RUNSTREAM_EVENT_ARCHIVE", "sql", _choice("sql", "none"), "event_log.archive"),
+    (
+        "RUNSTREAM_ARCHIVE_RETENTION_SECONDS",
+        "0",
+        _retention,
+        "event_log.retention_seconds",
     ),
     ("RUNSTREAM_REDIS_URL", "redis://localhost:6379/0", _text, "redis.url"),
     ("RUNSTREAM_REDIS_CLUSTER", "0", _flag, "redis.cluster"),

@@ -23,6 +23,7 @@ from application.read_events import ReadEvents
 from application.run_manager import RunManager
 from application.start_run import StartRun
 from entrypoints.config import load_config
+from entrypoints.event_logs import compose_event_log
 from entrypoints.http.frames import event_frame
 
 
@@ -67,7 +68,7 @@ class Container(containers.DeclarativeContainer):
     sql_event_log = providers.Singleton(
         _lazy("adapters.mysql_legacy.event_log:SqlEventLog"),
         engine=sql_engine,
-        ttl_seconds=config.event_log.ttl_seconds,
+        ttl_seconds=config.event_log.retention_seconds,
     )
     redis_event_log = providers.Singleton(
         _lazy("adapters.redis_stream.event_log:RedisStreamEventLog"),
@@ -75,13 +76,17 @@ class Container(containers.DeclarativeContainer):
         maxlen=config.event_log.maxlen,
         ttl_seconds=config.event_log.ttl_seconds,
     )
-    event_log = providers.Selector(
-        config.event_log.backend,
-        memory=providers.Singleton(
-            InMemoryEventLog, ttl_seconds=config.event_log.ttl_seconds
-        ),
-        sql=sql_event_log,
-        redis=redis_event_log,
+    memory_event_log = providers.Singleton(
+        InMemoryEventLog, ttl_seconds=config.event_log.ttl_seconds
+    )
+    event_log = providers.Singleton(
+        compose_event_log,
+        backend=config.event_log.backend,
+        fallback=config.event_log.fallback,
+        archive=config.event_log.archive,
+        memory=memory_event_log.provider,
+        sql=sql_event_log.provider,
+        redis=redis_event_log.provider,
     )
     run_repository = providers.Selector(
         config.run_repository.backend,

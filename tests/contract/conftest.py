@@ -31,6 +31,18 @@ def mysql_legacy_log() -> LogBackend:
     return mysql_log_backend()
 
 
+def archived_log() -> LogBackend:
+    from tests.support.tiered_backend import archived_log_backend
+
+    return archived_log_backend()
+
+
+def failover_log() -> LogBackend:
+    from tests.support.tiered_backend import failover_log_backend
+
+    return failover_log_backend()
+
+
 def in_memory_runs() -> RunBackend:
     return RunBackend(make=InMemoryRunRepository)
 
@@ -52,6 +64,8 @@ LOG_BACKENDS = [
     pytest.param(redis_stream_log, id="redis_stream", marks=pytest.mark.redis),
     pytest.param(sqlite_log, id="sqlite"),
     pytest.param(mysql_legacy_log, id="mysql_legacy", marks=pytest.mark.mysql),
+    pytest.param(archived_log, id="redis_over_sql_archive", marks=pytest.mark.redis),
+    pytest.param(failover_log, id="redis_with_sql_failover", marks=pytest.mark.redis),
 ]
 RUN_BACKENDS = [
     pytest.param(in_memory_runs, id="in_memory"),

@@ -10,6 +10,8 @@ def test_every_variable_has_a_working_default():
     assert config["event_log"] == {
         "backend": "sql",
         "fallback": "none",
+        "archive": "sql",
+        "retention_seconds": None,
         "maxlen": 10000,
         "ttl_seconds": 86400,
     }

@@ -1,0 +1,38 @@
+"""Composing the EventLog the service uses from the configured tiers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from adapters.tiered.archived_log import ArchivedEventLog
+from adapters.tiered.archiver import Archiver
+from adapters.tiered.failover import FailoverEventLog
+from domain.ports import EventLog
+
+
+def compose_event_log(
+    backend: str,
+    fallback: str,
+    archive: str,
+    memory: Callable[[], EventLog],
+    sql: Callable[[], EventLog],
+    redis: Callable[[], EventLog],
+) -> Any:
+    """The selected log; with Redis, an SQL archive under it and, when asked
+    for, failover to that same SQL log (so the fallback already holds every
+    archived event and continues each run's ids)."""
+    if backend == "memory":
+        return memory()
+    if backend == "sql":
+        return sql()
+    hot = redis()
+    if archive == "none" and fallback == "none":
+        return hot
+    cold = sql()
+    archived = ArchivedEventLog(hot, cold, Archiver(hot, cold, on_finished=hot.finish))
+    if fallback == "none":
+        return archived
+    return FailoverEventLog(
+        archived, cold, before_failover=lambda: archived.archiver.flush(timeout=5.0)
+    )
