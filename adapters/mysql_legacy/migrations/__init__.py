@@ -1,0 +1,1 @@
+"""Alembic environment of the MySQL-legacy schema (a package so it ships)."""
