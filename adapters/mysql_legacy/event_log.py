@@ -1,0 +1,159 @@
+"""The MySQL-legacy EventLog: one row per event, one locked head row per run."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+
+from sqlalchemy import Connection, Engine
+
+from adapters.mysql_legacy import heads
+from adapters.mysql_legacy.engine import reading, transact
+from adapters.mysql_legacy.event_rows import insert_events, read_range
+from adapters.mysql_legacy.notifier import notifier_for
+from domain.ids import MAX_ID, MIN_ID, EventId
+from domain.log_rules import assign, check_batch_order, new_continuation
+from domain.model import LogInfo, NewEvent, RunId, StoredEvent
+
+_SWEEP = 10  # expired logs removed per finish, so untouched runs go too
+_CURSORS_PER_QUERY = 500
+
+
+class SqlEventLog:
+    """Appends serialize per run on the head row; ids and sequences follow
+    `domain.log_rules`. A finished log expires `ttl_seconds` later (None keeps
+    it); an expired log reads as absent and is deleted lazily."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        ttl_seconds: float | None = 86400,
+        poll_interval: float = 0.2,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._engine = engine
+        self._ttl = ttl_seconds
+        self._poll = poll_interval
+        self._clock = clock
+        self._notifier = notifier_for(engine)
+
+    def append(self, run_id: RunId, events: Sequence[NewEvent]) -> list[StoredEvent]:
+        if not events:
+            return []
+        check_batch_order(run_id, events)
+
+        def work(conn: Connection) -> list[StoredEvent]:
+            now = self._now_ms()
+            head = self._open(conn, run_id, now) or heads.new_head(conn, run_id)
+            stored = assign(run_id, head.last_event(), events, now)
+            insert_events(conn, stored)
+            heads.advance(conn, head, stored)
+            return stored
+
+        stored = transact(self._engine, "append events", work)
+        self._notifier.bump()
+        return stored
+
+    def store(self, run_id: RunId, events: Sequence[StoredEvent]) -> int:
+        def work(conn: Connection) -> int:
+            head = self._open(conn, run_id, self._now_ms())
+            fresh = new_continuation(
+                None if head is None else head.last_event(), events
+            )
+            if fresh:
+                head = head or heads.new_head(conn, run_id)
+                insert_events(conn, fresh)
+                heads.advance(conn, head, fresh)
+            return len(fresh)
+
+        count = transact(self._engine, "store events", work)
+        if count:
+            self._notifier.bump()
+        return count
+
+    def read(
+        self,
+        run_id: RunId,
+        start: EventId = MIN_ID,
+        end: EventId = MAX_ID,
+        limit: int = 1000,
+    ) -> list[StoredEvent]:
+        with reading(self._engine, "read events") as conn:
+            return read_range(conn, run_id, start, end, limit, self._now_ms())
+
+    def wait(
+        self, cursors: Mapping[RunId, EventId], timeout: float, limit: int = 1000
+    ) -> dict[RunId, list[StoredEvent]]:
+        deadline = time.monotonic() + timeout
+        while True:
+            seen = self._notifier.generation
+            found = self._news(cursors, limit)
+            remaining = deadline - time.monotonic()
+            if found or remaining <= 0:
+                return found
+            self._notifier.wait_past(seen, min(remaining, self._poll))
+
+    def finish(self, run_id: RunId) -> None:
+        if self._ttl is None:
+            return
+        now = self._now_ms()
+        expires_at = now + int(self._ttl * 1000)
+        transact(
+            self._engine,
+            "finish log",
+            lambda conn: heads.set_expiry(conn, run_id, expires_at, now),
+        )
+        self.purge_expired(_SWEEP)
+
+    def info(self, run_id: RunId) -> LogInfo | None:
+        now = self._now_ms()
+        with reading(self._engine, "read log info") as conn:
+            head = heads.get_head(conn, run_id)
+        if head is not None and head.expired(now):
+            self._drop_if_expired(run_id)
+            return None
+        return None if head is None else head.info()
+
+    def purge_expired(self, limit: int = 100) -> int:
+        """Delete up to `limit` expired logs now; returns how many."""
+        with reading(self._engine, "find expired logs") as conn:
+            run_ids = heads.expired_runs(conn, self._now_ms(), limit)
+        for run_id in run_ids:
+            self._drop_if_expired(run_id)
+        return len(run_ids)
+
+    def _news(
+        self, cursors: Mapping[RunId, EventId], limit: int
+    ) -> dict[RunId, list[StoredEvent]]:
+        found: dict[RunId, list[StoredEvent]] = {}
+        run_ids = list(cursors)
+        if not run_ids:
+            return found
+        now = self._now_ms()
+        with reading(self._engine, "wait for events") as conn:
+            for i in range(0, len(run_ids), _CURSORS_PER_QUERY):
+                chunk = run_ids[i : i + _CURSORS_PER_QUERY]
+                for head in heads.find_heads(conn, chunk, now):
+                    cursor = cursors[head.run_id]
+                    if not head.empty and head.last > cursor:
+                        found[head.run_id] = read_range(
+                            conn, head.run_id, cursor.successor(), MAX_ID, limit, now
+                        )
+        return found
+
+    def _open(self, conn: Connection, run_id: RunId, now: int) -> heads.Head | None:
+        """The run's locked head, or None when it has no live log."""
+        head = heads.lock_head(conn, run_id)
+        if head is not None and head.expired(now):
+            heads.drop_log(conn, run_id)
+            return None
+        return head
+
+    def _drop_if_expired(self, run_id: RunId) -> None:
+        def work(conn: Connection) -> None:
+            self._open(conn, run_id, self._now_ms())
+
+        transact(self._engine, "delete expired log", work)
+
+    def _now_ms(self) -> int:
+        return int(self._clock() * 1000)

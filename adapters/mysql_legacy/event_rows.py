@@ -1,0 +1,148 @@
+"""Stored events to and from rows of `execution_event`, and the range query."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    Integer,
+    Select,
+    and_,
+    bindparam,
+    or_,
+    select,
+)
+
+from adapters.mysql_legacy.heads import live
+from adapters.mysql_legacy.tables import execution_event as events
+from adapters.mysql_legacy.tables import execution_event_log as heads
+from domain.errors import InvalidRequest
+from domain.ids import EventId
+from domain.model import AgentType, Category, NewEvent, RunId, Source, StoredEvent
+
+_EPOCH = datetime(1970, 1, 1)
+_MS = timedelta(milliseconds=1)
+# BIGINT is signed: no stored id part can exceed this.
+MAX_PART = 2**63 - 1
+_COLUMNS = (
+    events.c.id_ms,
+    events.c.id_seq,
+    events.c.run_id,
+    events.c.sequence,
+    events.c.timestamp,
+    events.c.category,
+    events.c.action,
+    events.c.source_agent_id,
+    events.c.source_agent_type,
+    events.c.source_agent_name,
+    events.c.source_team_name,
+    events.c.data,
+)
+
+
+def to_row(stored: StoredEvent) -> dict[str, Any]:
+    if stored.id.ms > MAX_PART or stored.id.seq > MAX_PART:
+        raise InvalidRequest(f"event id {stored.id} is beyond what the SQL log holds")
+    source = stored.event.source
+    return {
+        "run_id": stored.run_id,
+        "id_ms": stored.id.ms,
+        "id_seq": stored.id.seq,
+        "event_id": str(stored.id),
+        "sequence": stored.sequence,
+        "timestamp": _EPOCH + stored.timestamp_ms * _MS,
+        "source_agent_id": None if source is None else source.agent_id,
+        "source_agent_type": None if source is None else source.agent_type.value,
+        "source_agent_name": None if source is None else source.agent_name,
+        "source_team_name": None if source is None else source.team_name,
+        "category": stored.event.category.value,
+        "action": stored.event.action,
+        "data": stored.event.data_json,
+    }
+
+
+def from_row(row: Sequence[Any]) -> StoredEvent:
+    ms, seq, run_id, sequence, moment, category, action = row[:7]
+    agent_id, agent_type, agent_name, team_name, data = row[7:]
+    source = None
+    if agent_type is not None:
+        source = Source(agent_id, AgentType(agent_type), agent_name, team_name)
+    event = NewEvent(Category(category), action, source, data)
+    return StoredEvent(
+        EventId(ms, seq), run_id, sequence, (moment - _EPOCH) // _MS, event
+    )
+
+
+def insert_events(conn: Connection, stored: Sequence[StoredEvent]) -> None:
+    conn.execute(events.insert(), [to_row(e) for e in stored])
+
+
+def _range_statement() -> Select[Any]:
+    """One statement for every range read, so it is built and compiled once."""
+    start_ms = bindparam("start_ms", type_=BigInteger)
+    end_ms = bindparam("end_ms", type_=BigInteger)
+    after_start = or_(
+        events.c.id_ms > start_ms,
+        and_(
+            events.c.id_ms == start_ms,
+            events.c.id_seq >= bindparam("start_seq", type_=BigInteger),
+        ),
+    )
+    before_end = or_(
+        events.c.id_ms < end_ms,
+        and_(
+            events.c.id_ms == end_ms,
+            events.c.id_seq <= bindparam("end_seq", type_=BigInteger),
+        ),
+    )
+    return (
+        select(*_COLUMNS)
+        .join(heads, heads.c.run_id == events.c.run_id)
+        .where(events.c.run_id == bindparam("run_id"), live(), after_start)
+        .where(before_end)
+        .order_by(events.c.id_ms, events.c.id_seq)
+        .limit(bindparam("limit", type_=Integer))
+    )
+
+
+_RANGE = _range_statement()
+
+
+def range_params(
+    run_id: RunId, start: EventId, end: EventId, limit: int, now_ms: int
+) -> dict[str, int] | None:
+    """Parameters of the range read; None when nothing can match."""
+    if start > end or limit <= 0 or start.ms > MAX_PART:
+        return None
+    if start.seq > MAX_PART:
+        start = EventId(start.ms + 1, 0)
+    if end.ms > MAX_PART:
+        end = EventId(MAX_PART, MAX_PART)
+    return {
+        "run_id": run_id,
+        "start_ms": start.ms,
+        "start_seq": start.seq,
+        "end_ms": end.ms,
+        "end_seq": min(end.seq, MAX_PART),
+        "limit": limit,
+        "now_ms": now_ms,
+    }
+
+
+def read_range(
+    conn: Connection,
+    run_id: RunId,
+    start: EventId,
+    end: EventId,
+    limit: int,
+    now_ms: int,
+) -> list[StoredEvent]:
+    """Live events with start <= id <= end, at most `limit`, in log order."""
+    params = range_params(run_id, start, end, limit, now_ms)
+    if params is None:
+        return []
+    return [from_row(row) for row in conn.execute(_RANGE, params)]
