@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 
 import pytest
-from redis import Redis
 
 from adapters.redis_stream.client import Client, redis_client
 from adapters.redis_stream.codec import stream_key
@@ -17,22 +15,10 @@ from tests.support.redis_server import RedisServer
 
 pytestmark = pytest.mark.redis
 
-CLUSTER_CONFIG = ("--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf")
-
-
-def _serve_every_slot(url: str) -> None:
-    with Redis.from_url(url, decode_responses=True) as node:
-        node.execute_command("CLUSTER", "ADDSLOTSRANGE", 0, 16383)
-        deadline = time.monotonic() + 10
-        while "cluster_state:ok" not in node.execute_command("CLUSTER", "INFO"):
-            assert time.monotonic() < deadline, "the one-node cluster never got ready"
-            time.sleep(0.02)
-
 
 @pytest.fixture
 def cluster_client() -> Iterator[Client]:
-    with RedisServer(config=CLUSTER_CONFIG) as server:
-        _serve_every_slot(server.url)
+    with RedisServer(cluster=True) as server:
         resource = redis_client(server.url, cluster=True, timeout=2.0)
         yield next(resource)
         resource.close()

@@ -7,11 +7,13 @@
         server.freeze()          # SIGSTOP: connections hang instead of failing
         server.thaw()
 
+`RedisServer(cluster=True)` is a one-node Redis Cluster that owns every slot.
 The process is always ended: on `__exit__`, on `close()`, and at interpreter exit.
 """
 
 from __future__ import annotations
 
+import random
 import shutil
 import signal
 import socket
@@ -23,16 +25,22 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 
+from redis import Redis
+
 _READY_SECONDS = 10.0
 _POLL_SECONDS = 0.01
+_CLUSTER_BUS_OFFSET = 10_000
+_START_ATTEMPTS = 3
 
 
-def free_port() -> int:
-    """A loopback port nobody listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+def free_port(*, cluster: bool = False) -> int:
+    """A loopback port nobody listens on right now; for a cluster node, one whose
+    bus port (10,000 higher, so at most 55535) is free as well."""
+    while True:
+        port = random.randrange(20_000, 55_536)
+        ports = (port, port + _CLUSTER_BUS_OFFSET) if cluster else (port,)
+        if all(_bindable(p) for p in ports):
+            return port
 
 
 class RedisServer:
@@ -44,16 +52,24 @@ class RedisServer:
         appendonly: bool = False,
         save: str = "",
         config: Sequence[str] = (),
+        cluster: bool = False,
         port: int | None = None,
         binary: str = "redis-server",
     ) -> None:
-        self.port = port or free_port()
+        self._cluster = cluster
+        self._movable = port is None
+        self.port = port or free_port(cluster=cluster)
         self.dir = Path(tempfile.mkdtemp(prefix="runstream-redis-"))
         self._binary = shutil.which(binary) or binary
-        self._args = [
-            *("--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.dir)),
+        self._config = [
+            *("--bind", "127.0.0.1", "--dir", str(self.dir), "--daemonize", "no"),
             *("--appendonly", "yes" if appendonly else "no", "--save", save),
-            *("--logfile", "redis.log", "--daemonize", "no"),
+            *("--logfile", "redis.log"),
+            *(
+                ("--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf")
+                if cluster
+                else ()
+            ),
             *config,
         ]
         self._process: subprocess.Popen[bytes] | None = None
@@ -68,21 +84,22 @@ class RedisServer:
         return self._process is not None and self._process.poll() is None
 
     def start(self) -> RedisServer:
-        """Start (again) on the same port and directory; return once it answers."""
+        """Start (again) on the same port and directory; return once it answers.
+
+        Before the first start a port taken meanwhile is swapped for another."""
         if self.running:
             return self
-        # Start-up errors go to stderr before the log file is open.
-        with open(self.dir / "stderr.log", "ab") as output:
-            self._process = subprocess.Popen(
-                [self._binary, *self._args],
-                cwd=self.dir,
-                stdin=subprocess.DEVNULL,
-                stdout=output,
-                stderr=output,
-            )
-        self._finalizer.detach()
-        self._finalizer = weakref.finalize(self, _cleanup, [self._process], self.dir)
-        self._await_ready()
+        for attempt in range(_START_ATTEMPTS if self._movable else 1):
+            if attempt:
+                self.port = free_port(cluster=self._cluster)
+            self._spawn()
+            if self._await_ready():
+                break
+        else:
+            self._failed("exited during start-up")
+        self._movable = False
+        if self._cluster:
+            self._serve_every_slot()
         return self
 
     def stop(self, *, kill: bool = False, timeout: float = 10.0) -> None:
@@ -131,26 +148,62 @@ class RedisServer:
     ) -> None:
         self.close()
 
+    def _spawn(self) -> None:
+        # Start-up errors go to stderr before the log file is open.
+        with open(self.dir / "stderr.log", "ab") as output:
+            self._process = subprocess.Popen(
+                [self._binary, "--port", str(self.port), *self._config],
+                cwd=self.dir,
+                stdin=subprocess.DEVNULL,
+                stdout=output,
+                stderr=output,
+            )
+        self._finalizer.detach()
+        self._finalizer = weakref.finalize(self, _cleanup, [self._process], self.dir)
+
+    def _await_ready(self) -> bool:
+        """True once the server answers PING; False if it exited first."""
+        deadline = time.monotonic() + _READY_SECONDS
+        while time.monotonic() < deadline:
+            if not self.running:
+                return False
+            if _answers_ping(self.port):
+                return True
+            time.sleep(_POLL_SECONDS)
+        self.stop(kill=True)
+        self._failed(f"did not answer PING within {_READY_SECONDS:.0f} s")
+        return False
+
+    def _serve_every_slot(self) -> None:
+        with Redis(port=self.port, decode_responses=True) as node:
+            if "cluster_slots_assigned:16384" not in node.execute_command(
+                "CLUSTER", "INFO"
+            ):
+                node.execute_command("CLUSTER", "ADDSLOTSRANGE", 0, 16383)
+            deadline = time.monotonic() + _READY_SECONDS
+            while "cluster_state:ok" not in node.execute_command("CLUSTER", "INFO"):
+                if time.monotonic() > deadline:
+                    self._failed("never reported cluster_state:ok")
+                time.sleep(_POLL_SECONDS)
+
     def _signal(self, number: signal.Signals) -> None:
         if not self.running or self._process is None:
             raise RuntimeError(f"redis-server on port {self.port} is not running")
         self._process.send_signal(number)
 
-    def _await_ready(self) -> None:
-        deadline = time.monotonic() + _READY_SECONDS
-        while time.monotonic() < deadline:
-            if self._process is None or self._process.poll() is not None:
-                self._failed("exited during start-up")
-            if _answers_ping(self.port):
-                return
-            time.sleep(_POLL_SECONDS)
-        self.stop(kill=True)
-        self._failed(f"did not answer PING within {_READY_SECONDS:.0f} s")
-
     def _failed(self, what: str) -> None:
         raise RuntimeError(
             f"redis-server on port {self.port} {what}; its log:\n{self.log()[-2000:]}"
         )
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
 
 
 def _answers_ping(port: int) -> bool:
