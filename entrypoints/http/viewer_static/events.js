@@ -37,7 +37,7 @@ export class EventApplier {
     const view = this.tree.agent(envelope.source);
     view.seen(ms);
     if (kind === "llm.stream") {
-      view.pending.push(text(data));
+      view.textBox.push(text(data));
       view.tokens += 1;
       if (view.status !== "running") view.setStatus("running");
     } else if (category === "llm") {
@@ -55,7 +55,7 @@ export class EventApplier {
 
   llmEvent(view, action, data) {
     if (action === "started" || action === "start") {
-      view.newCall(data.purpose);
+      view.textBox.newCall(data.purpose);
       view.setStatus("thinking");
     } else if (action === "completed" || action === "end") {
       view.setStatus("done");

@@ -1,14 +1,13 @@
-// A run's events, applied in order, once each, in batches.
+// A run's events, from what the log holds to the run's end.
 //
 // What the log already holds comes from the history API, a page of 1000 at a time;
 // then the SSE stream continues after the last of them. EventSource resumes by
 // itself after a drop, sending Last-Event-ID. When it gives up (an error answer,
 // e.g. 503 while the service restarts), a new EventSource resumes with
-// ?last_event_id=. Work is batched per animation frame, so a replay of 10,000
-// events costs a few frames, not 10,000 layouts.
+// ?last_event_id=. A Batcher applies what arrives.
 import { ApiError } from "./api.js";
+import { Batcher } from "./batcher.js";
 
-const MAX_PER_FRAME = 2000;
 const MAX_RETRY_MS = 10000;
 
 // EventSource has no wildcard listener: every event name must be listed.
@@ -29,12 +28,10 @@ function isTerminal(envelope) {
 export class Feed {
   constructor(options) {
     this.options = options;
-    this.queue = [];
-    this.scheduled = false;
+    this.batcher = new Batcher(options);
     this.finished = false;
     this.retryMs = 1000;
-    this.stats = { applied: 0, duplicates: 0, lastSequence: 0, lastEventId: null };
-    this.received = null; // the newest id EventSource gave us
+    this.received = null; // the newest event id received
   }
 
   async start() {
@@ -45,10 +42,9 @@ export class Feed {
       let start = "-";
       while (start) {
         const page = await options.history(options.runId, start);
-        for (const envelope of page.events) this.queue.push({ kind: "event", data: envelope });
+        for (const envelope of page.events) this.batcher.add("event", envelope);
         if (page.events.length) last = page.events[page.events.length - 1];
         this.received = last ? last.id : null;
-        this.schedule();
         start = page.has_more ? page.next_id : null;
       }
     } catch (error) {
@@ -63,8 +59,7 @@ export class Feed {
   end() {
     this.finished = true;
     this.options.state("closing", "finished");
-    this.queue.push({ kind: "close", data: null });
-    this.schedule();
+    this.batcher.add("close", null);
   }
 
   async connect() {
@@ -100,42 +95,7 @@ export class Feed {
       this.source.close();
       this.options.state("closing", "stream finished");
     }
-    this.queue.push({ kind, data: JSON.parse(message.data) });
-    this.schedule();
-  }
-
-  schedule() {
-    if (this.scheduled) return;
-    this.scheduled = true;
-    // Hidden tabs get no animation frames; a timer keeps the work going there.
-    if (document.hidden) setTimeout(() => this.flush(), 250);
-    else requestAnimationFrame(() => this.flush());
-  }
-
-  flush() {
-    this.scheduled = false;
-    const batch = this.queue.splice(0, MAX_PER_FRAME);
-    let closing = false;
-    for (const item of batch) {
-      if (item.kind === "event") this.applyOnce(item.data);
-      else if (item.kind === "gap") this.options.gap(item.data);
-      else closing = true;
-    }
-    this.options.afterBatch(this.stats);
-    if (this.queue.length) this.schedule();
-    else if (closing) this.options.closed();
-  }
-
-  applyOnce(envelope) {
-    const { stats } = this;
-    if (envelope.sequence <= stats.lastSequence) {
-      stats.duplicates += 1;
-      return;
-    }
-    stats.lastSequence = envelope.sequence;
-    stats.lastEventId = envelope.id;
-    stats.applied += 1;
-    this.options.apply(envelope);
+    this.batcher.add(kind, undefined, message.data);
   }
 
   onError() {

@@ -1,6 +1,7 @@
 // The hierarchy as a tree of agents: global supervisor -> team supervisors -> workers.
 // Each agent keeps its own DOM; text arrives in batches and is appended as text nodes.
 import { formatDuration } from "./api.js";
+import { TextBox } from "./textbox.js";
 
 function el(tag, className, text) {
   const node = document.createElement(tag);
@@ -16,7 +17,6 @@ class AgentView {
     this.type = source.agent_type;
     this.team = source.team_name;
     this.parentId = parentId;
-    this.pending = [];
     this.tokens = 0;
     this.firstMs = null;
     this.lastMs = null;
@@ -31,9 +31,10 @@ class AgentView {
     head.append(el("span", "name", this.name), el("span", "type muted", kind),
       this.statusEl, this.timingEl, this.countEl);
     this.dispatches = el("ul", "dispatches");
-    this.text = el("pre", "text");
+    const text = el("pre", "text");
+    this.textBox = new TextBox(text);
     this.children = el("ul", "children");
-    this.li.append(head, this.dispatches, this.text, this.children);
+    this.li.append(head, this.dispatches, text, this.children);
     this.setStatus("waiting");
   }
 
@@ -49,52 +50,15 @@ class AgentView {
     this.lastMs = ms;
   }
 
-  // A new LLM call: a labelled break in the text (CSS draws the label, so the
-  // text content stays exactly what the agent streamed).
-  newCall(purpose) {
-    if (this.text.firstChild || this.pending.length) this.pending.push({ purpose });
-  }
-
   note(text, className = "dispatch") {
     this.dispatches.append(el("li", className, text));
   }
 
-  // Read phase of a frame: is the text box scrolled to its end?
-  measure() {
-    const box = this.text;
-    this.stick = box.scrollTop + box.clientHeight >= box.scrollHeight - 4;
-  }
-
-  // Write phase: one text node per run of text that arrived since the last frame.
   flush() {
-    if (this.pending.length) {
-      const fragment = document.createDocumentFragment();
-      let run = [];
-      for (const piece of this.pending) {
-        if (typeof piece === "string") {
-          run.push(piece);
-          continue;
-        }
-        if (run.length) fragment.append(document.createTextNode(run.join("")));
-        run = [];
-        const marker = el("span", "call");
-        marker.dataset.purpose = piece.purpose || "";
-        fragment.append(marker);
-      }
-      if (run.length) fragment.append(document.createTextNode(run.join("")));
-      this.text.append(fragment);
-      this.pending = [];
-    } else {
-      this.stick = false;
-    }
+    this.textBox.flush();
     const end = this.endMs ?? this.lastMs;
     if (this.firstMs != null) this.timingEl.textContent = formatDuration(end - this.firstMs);
     this.countEl.textContent = this.tokens ? `${this.tokens} chunks` : "";
-  }
-
-  // Last phase: follow the text's end, after every write (one layout per frame).
-  follow() {
-    if (this.stick) this.text.scrollTop = this.text.scrollHeight;
   }
 }
 
@@ -153,8 +117,8 @@ export class AgentTree {
   flush() {
     const views = [...this.dirty];
     this.dirty.clear();
-    for (const view of views) view.measure();
+    for (const view of views) view.textBox.measure();
     for (const view of views) view.flush();
-    for (const view of views) view.follow();
+    for (const view of views) view.textBox.follow();
   }
 }
