@@ -111,7 +111,9 @@ class RedisStreamEventLog:
         if timeout <= 0:
             return self._read_after(runs, streams, limit, None)
         deadline = time.monotonic() + timeout
-        # BLOCK in slices: a longer block would outlast the socket timeout.
+        # BLOCK in slices, since a longer block would outlast the socket timeout.
+        # Redis ends a BLOCK on its timer tick, so a wait may run up to one tick
+        # (100 ms at the default hz) past `timeout`.
         while (remaining := deadline - time.monotonic()) > 0:
             block_ms = max(1, int(min(remaining, self._slice) * 1000))
             found = self._read_after(runs, streams, limit, block_ms)
