@@ -24,6 +24,7 @@ from redis.utils import HIREDIS_AVAILABLE
 from adapters.redis_stream.client import Client, redis_client
 from adapters.redis_stream.codec import event_fields, stream_key
 from adapters.redis_stream.event_log import RedisStreamEventLog
+from domain.envelope import format_timestamp
 from domain.ids import EventId
 from domain.model import AgentType, Category, NewEvent, Source, StoredEvent
 
@@ -33,9 +34,11 @@ EVENT = NewEvent.build(
     {"content": "Analysing the quarterly figures " * 5 + "and more before a summary"},
     Source("researcher", AgentType.WORKER, "Researcher", "research"),
 )
+# What a bare XADD writes: the same entry, stamped and numbered on the client.
+_STAMP = format_timestamp(int(time.time() * 1000))
 FIELDS = dict(
     zip(
-        *[iter(("timestamp", "", "sequence", "1", *event_fields(EVENT)))] * 2,
+        *[iter(("timestamp", _STAMP, "sequence", "1", *event_fields(EVENT)))] * 2,
         strict=True,
     )
 )
@@ -61,7 +64,8 @@ def single_latency(
 ) -> tuple[list[float], list[float]]:
     """Microseconds per single append, ours and bare, alternating call by call so
     that load from anything else on the machine hits both alike."""
-    run, key = _fresh_run(client)
+    run, _ = _fresh_run(client)
+    _, key = _fresh_run(client)
 
     def ours() -> object:
         return log.append(run, [EVENT])
@@ -75,14 +79,15 @@ def single_latency(
     for _ in range(n):
         samples[0].extend(_timed(ours, 1))
         samples[1].extend(_timed(bare, 1))
-    client.delete(key)
+    client.delete(stream_key(run), key)
     return samples
 
 
 def throughput(
     client: Client, log: RedisStreamEventLog, size: int, events: int
 ) -> tuple[float, float]:
-    run, key = _fresh_run(client)
+    run, _ = _fresh_run(client)
+    _, key = _fresh_run(client)
     batch = [EVENT] * size
 
     def bare_batch() -> None:
@@ -96,7 +101,7 @@ def throughput(
     for _ in range(rounds):
         spent[0] += _timed(lambda: log.append(run, batch), 1)[0]
         spent[1] += _timed(bare_batch, 1)[0]
-    client.delete(key)
+    client.delete(stream_key(run), key)
     return rounds * size / spent[0] * 1e6, rounds * size / spent[1] * 1e6
 
 
