@@ -86,7 +86,7 @@ SETTINGS: tuple[tuple[str, str, Callable[[str, str], Any], str], ...] = (
     ),
     ("RUNSTREAM_REDIS_URL", "redis://localhost:6379/0", _text, "redis.url"),
     ("RUNSTREAM_REDIS_CLUSTER", "0", _flag, "redis.cluster"),
-    ("RUNSTREAM_REDIS_TIMEOUT_SECONDS", "2", _number(float, 0.05), "redis.timeout"),
+    ("RUNSTREAM_REDIS_TIMEOUT_SECONDS", "2", _number(float, 0.25), "redis.timeout"),
     ("RUNSTREAM_DATABASE_URL", "sqlite:///runstream.db", _text, "database.url"),
     ("RUNSTREAM_STREAM_MAXLEN", "10000", _number(int, 1), "event_log.maxlen"),
     ("RUNSTREAM_EVENT_TTL_SECONDS", "86400", _number(int, 1), "event_log.ttl_seconds"),

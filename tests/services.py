@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import os
 import socket
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -41,11 +42,15 @@ def require(name: str, host: str, port: int) -> None:
     pytest.skip(message)
 
 
+def _require_url(name: str, url: str, default_port: int) -> str:
+    parts = urlsplit(url)
+    require(name, parts.hostname or "127.0.0.1", parts.port or default_port)
+    return url
+
+
 def require_redis() -> str:
-    require("Redis", "127.0.0.1", 6379)
-    return REDIS_URL
+    return _require_url("Redis", REDIS_URL, 6379)
 
 
 def require_mysql() -> str:
-    require("MariaDB", "127.0.0.1", 3306)
-    return MYSQL_SERVER_URL
+    return _require_url("MariaDB", MYSQL_SERVER_URL, 3306)
