@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from application.backoff import Backoff
 from domain.errors import DomainError, RunNotActive, StorageUnavailable
@@ -20,8 +20,9 @@ class BatchStore:
     StorageUnavailable: wait (backoff) and retry, until `abort` is set. A retry
     first checks whether the failed append landed after all (a lost reply), so no
     batch is stored twice. RunNotActive (the run was ended elsewhere): the batch
-    is dropped. Any other refusal: the events are stored one by one, so one bad
-    event costs only itself. Every dropped event is logged and counted.
+    is dropped and `on_closed(run_id)` is told. Any other refusal: the events are
+    stored one by one, so one bad event costs only itself. Every dropped event is
+    logged and counted.
     """
 
     def __init__(self, events: EventLog, backoff: Backoff, abort: threading.Event):
@@ -31,12 +32,15 @@ class BatchStore:
         self._last_sequence: dict[RunId, int] = {}
         self.written = self.batches = self.retries = self.dropped = 0
         self.available = True
+        self.on_closed: Callable[[RunId], None] | None = None
 
     def store(self, run_id: RunId, batch: list[NewEvent]) -> None:
         try:
             self._store(run_id, batch)
         except RunNotActive as err:
             self._drop(run_id, batch, err)
+            if self.on_closed is not None:
+                self.on_closed(run_id)
         except StorageUnavailable as err:
             self._drop(run_id, batch, f"gave up at shutdown: {err}")
         except DomainError as err:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from application.backoff import Backoff
@@ -90,6 +91,11 @@ class EventWriter:
     def flush(self, run_id: RunId, timeout: float | None = None) -> bool:
         """Wait until everything emitted for `run_id` is stored (or dropped)."""
         return self._queue.wait_written(run_id, timeout)
+
+    def on_run_closed(self, callback: Callable[[RunId], None]) -> None:
+        """Call `callback(run_id)` (on the writer's thread) when the log refuses a
+        run's events because the run was ended elsewhere (another process)."""
+        self._store.on_closed = callback
 
     def forget(self, run_id: RunId) -> None:
         """Drop what the writer remembers of a run that has ended."""

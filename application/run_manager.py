@@ -37,7 +37,9 @@ class RunManager:
     A run ends once: completed with its executor's result, failed with the error
     of an executor that raised, or cancelled. Its terminal event comes after
     everything it emitted is stored. Cancelling is cooperative: the executor
-    sees the request at its next step.
+    sees the request at its next step. A run ended by another process (a cancel
+    that reached another server worker) is stopped as soon as the log refuses
+    its next events.
     """
 
     def __init__(
@@ -63,6 +65,7 @@ class RunManager:
         self._closing = False
         self._started = 0
         self._ended: Counter[str] = Counter()
+        writer.on_run_closed(self._ended_elsewhere)
 
     def handles(self, executor: str) -> bool:
         return executor in self._executors
@@ -140,6 +143,13 @@ class RunManager:
         except StorageUnavailable as err:
             logger.warning("run %s: topology not stored: %s", run.id, err)
             return run
+
+    def _ended_elsewhere(self, run_id: RunId) -> None:
+        """Another process cancelled or finished the run: stop its executor."""
+        with self._lock:
+            execution = self._active.get(run_id)
+        if execution is not None:
+            execution.cancel.set()
 
     def _play(self, execution: Execution) -> None:
         status = RunStatus.RUNNING

@@ -63,9 +63,12 @@ class OffsetRuns(InMemoryRunRepository):
     def __init__(self, offset: int) -> None:
         super().__init__()
         self._offset = offset
+        self.used: list[int] = []
 
     def add(self, run: Run) -> Run:
-        return self._shift(super().add(run), self._offset)
+        stored = self._shift(super().add(run), self._offset)
+        self.used.append(stored.id)
+        return stored
 
     def get(self, run_id: int) -> Run:
         return self._shift(super().get(run_id - self._offset), self._offset)
@@ -129,8 +132,8 @@ def main() -> None:
         try:
             report(measure(runs, log, params))
         finally:
-            for run in runs.list(limit=10):
-                client.delete(stream_key(run.id))
+            for run_id in runs.used:
+                client.delete(stream_key(run_id))
 
 
 @dataclass(frozen=True)

@@ -280,3 +280,38 @@ def test_stats_count_runs_by_how_they_ended(make):
     assert stats.active_runs == 0
     assert stats.runs_ended == {"failed": 2}
     assert stats.writer.events_written == 2
+
+
+class Ticking:
+    """Emits a token every few milliseconds until cancelled."""
+
+    def __init__(self):
+        self.running = threading.Event()
+
+    def prepare(self, params):
+        return None
+
+    def run(self, run, sink, cancel):
+        while True:
+            sink.emit(token("tick"))
+            self.running.set()
+            if cancel.wait(0.005):
+                return None
+
+
+def test_a_run_cancelled_by_another_process_stops_at_its_next_write(runs, log, make):
+    executor = Ticking()
+    manager = make(executor)
+    run = start(manager)
+    executor.running.wait(5)
+
+    CancelRun(runs, log).execute(run.id)
+    stopped = manager.join(run.id, 5)
+
+    assert stopped
+    assert runs.get(run.id).status is RunStatus.CANCELLED
+    assert [k for k in kinds(log, run.id) if k[0] == "lifecycle"] == [
+        ("lifecycle", "started"),
+        ("lifecycle", "cancelled"),
+    ]
+    assert kinds(log, run.id)[-1] == ("lifecycle", "cancelled")
