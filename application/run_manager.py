@@ -13,7 +13,7 @@ from application.backoff import Backoff
 from application.event_writer import EventWriter, WriterStats
 from application.run_execution import Execution
 from application.start_run import RunRequest, StartRun
-from domain.errors import InvalidRequest, StorageUnavailable
+from domain.errors import InvalidRequest, RunNotActive, StorageUnavailable
 from domain.model import JsonValue, Run, RunId, RunStatus
 from domain.ports import EventLog, Executor, RunRepository
 
@@ -92,6 +92,9 @@ class RunManager:
         with self._lock:
             self._active[run.id] = execution
             self._started += 1
+            if self._closing:
+                execution.interrupted = True
+                execution.cancel.set()
         name = f"run-{run.id}"
         threading.Thread(
             target=self._play, args=(execution,), name=name, daemon=True
@@ -140,7 +143,7 @@ class RunManager:
             return self._runs.update(
                 replace(run, topology_snapshot=topology), expected=RunStatus.RUNNING
             )
-        except StorageUnavailable as err:
+        except (StorageUnavailable, RunNotActive) as err:
             logger.warning("run %s: topology not stored: %s", run.id, err)
             return run
 
