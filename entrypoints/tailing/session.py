@@ -43,7 +43,6 @@ def watch(follower: Follower, renderer: Renderer) -> int:
 
 
 def _follow(follower: Follower, renderer: Renderer) -> str | None:
-    ending = None
     for frame in follower.frames():
         if frame.event == "close":
             break
@@ -54,8 +53,10 @@ def _follow(follower: Follower, renderer: Renderer) -> str | None:
         renderer.event(payload, frame.data)
         kind = payload.get("event") or {}
         if kind.get("category") == "lifecycle" and kind.get("action") in _BY_STATUS:
-            ending = str(kind["action"])
-    return ending
+            # The terminal event is the log's last: nothing to wait for after it,
+            # even if the line drops before `close`.
+            return str(kind["action"])
+    return None
 
 
 def _status(follower: Follower) -> str:

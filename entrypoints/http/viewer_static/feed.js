@@ -20,6 +20,7 @@ export const EVENT_TYPES = [
 ];
 
 const TERMINAL = ["completed", "failed", "cancelled"];
+const TERMINAL_TYPES = TERMINAL.map((action) => `lifecycle.${action}`);
 
 function isTerminal(envelope) {
   return envelope.event.category === "lifecycle" && TERMINAL.includes(envelope.event.action);
@@ -90,12 +91,15 @@ export class Feed {
   push(message, kind) {
     if (this.finished) return;
     if (message.lastEventId) this.received = message.lastEventId;
-    if (kind === "close") {
+    // The terminal event is the log's last: the stream is done even without `close`.
+    const terminal = TERMINAL_TYPES.includes(message.type);
+    if (kind !== "close") this.batcher.add(kind, undefined, message.data);
+    if (kind === "close" || terminal) {
       this.finished = true;
       this.source.close();
       this.options.state("closing", "stream finished");
+      this.batcher.add("close", null);
     }
-    this.batcher.add(kind, undefined, message.data);
   }
 
   onError() {

@@ -60,3 +60,13 @@ def test_a_gap_frame_is_shown_and_the_run_followed_on():
 
     assert code == session.EXIT_COMPLETED
     assert "5-0" in out
+
+
+def test_the_terminal_event_ends_the_watch_even_if_close_never_comes():
+    ending = frame("2-0", envelope("lifecycle", "completed"))
+    service = FakeService("http://x", replies=[Reply(body=[ending, OSError("reset")])])
+
+    code, _, err = watch(service)
+
+    assert code == session.EXIT_COMPLETED
+    assert len(service.sent) == 1 and "reconnecting" not in err
