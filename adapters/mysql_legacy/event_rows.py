@@ -31,7 +31,6 @@ MAX_PART = 2**63 - 1
 _COLUMNS = (
     events.c.id_ms,
     events.c.id_seq,
-    events.c.run_id,
     events.c.sequence,
     events.c.timestamp,
     events.c.category,
@@ -42,6 +41,11 @@ _COLUMNS = (
     events.c.source_team_name,
     events.c.data,
 )
+
+
+# Plain lookups: calling an enum class is slow, and a page has 1,000 rows.
+_CATEGORIES = {category.value: category for category in Category}
+_AGENT_TYPES = {agent_type.value: agent_type for agent_type in AgentType}
 
 
 def to_row(stored: StoredEvent) -> dict[str, Any]:
@@ -65,13 +69,13 @@ def to_row(stored: StoredEvent) -> dict[str, Any]:
     }
 
 
-def from_row(row: Sequence[Any]) -> StoredEvent:
-    ms, seq, run_id, sequence, moment, category, action = row[:7]
-    agent_id, agent_type, agent_name, team_name, data = row[7:]
+def from_row(run_id: RunId, row: Sequence[Any]) -> StoredEvent:
+    ms, seq, sequence, moment, category, action = row[:6]
+    agent_id, agent_type, agent_name, team_name, data = row[6:]
     source = None
     if agent_type is not None:
-        source = Source(agent_id, AgentType(agent_type), agent_name, team_name)
-    event = NewEvent(Category(category), action, source, data)
+        source = Source(agent_id, _AGENT_TYPES[agent_type], agent_name, team_name)
+    event = NewEvent(_CATEGORIES[category], action, source, data)
     return StoredEvent(
         EventId(ms, seq), run_id, sequence, (moment - _EPOCH) // _MS, event
     )
@@ -145,4 +149,4 @@ def read_range(
     params = range_params(run_id, start, end, limit, now_ms)
     if params is None:
         return []
-    return [from_row(row) for row in conn.execute(_RANGE, params)]
+    return [from_row(run_id, row) for row in conn.execute(_RANGE, params)]
