@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import bisect
 import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from application.recent_events import RecentEvents
 from domain.errors import DomainError
 from domain.ids import EventId
 from domain.model import RunId, StoredEvent
@@ -21,22 +21,12 @@ class SubscriberLagged(DomainError):
     """A subscriber fell further behind than the hub keeps; resume from the log."""
 
 
-def _position(event: StoredEvent) -> EventId:
-    return event.id
-
-
 @dataclass(eq=False)
 class _Watch:
-    """A watched run: `ring` holds exactly the events with floor < id <= head."""
+    """A watched run: its recent events and the subscribers waiting on it."""
 
-    floor: EventId
-    head: EventId
+    recent: RecentEvents
     seen: float
-    ring: list[StoredEvent] = field(default_factory=list)
-    frames: dict[EventId, bytes] = field(default_factory=dict)
-    ring_bytes: int = 0
-    trimmed: bool = False
-    closed: bool = False
     waiters: set[threading.Event] = field(default_factory=set)
 
 
@@ -46,8 +36,18 @@ class HubLimits:
     ring_bytes: int = 16 * 1024 * 1024
     batch_bytes: int = 1024 * 1024
     read_slice: float = 0.05
+    # After a read that found events, let more gather this long before the next
+    # read: one log read then serves several appends (a few ms of latency).
+    gather: float = 0.004
     linger: float = 5.0
     retry: float = 0.5
+
+
+def _leave(watches: list[_Watch], waiter: threading.Event) -> None:
+    now = time.monotonic()
+    for watch in watches:
+        watch.waiters.discard(waiter)
+        watch.seen = now
 
 
 class FanOutHub:
@@ -82,30 +82,32 @@ class FanOutHub:
         self, cursors: Mapping[RunId, EventId], timeout: float, limit: int = 1000
     ) -> dict[RunId, list[StoredEvent]]:
         """Events after each cursor (at most `limit` per run), or {} on timeout."""
-        waiter = threading.Event()
         with self._lock:
             if self._closed:
                 return {}
-            self._start_reader()
+            if self._reader is None:
+                self._start_reader()
             found = self._collect(cursors, limit)
             if found or timeout <= 0:
                 return found
-            for run_id in cursors:
-                self._watches[run_id].waiters.add(waiter)
+            waiter = threading.Event()
+            watches = [self._watches[run_id] for run_id in cursors]
+            for watch in watches:
+                watch.waiters.add(waiter)
         try:
             waiter.wait(timeout)
-        finally:
             with self._lock:
-                for run_id in cursors:
-                    self._leave(run_id, waiter)
-        with self._lock:
-            return {} if self._closed else self._collect(cursors, limit)
+                _leave(watches, waiter)
+                return {} if self._closed else self._collect(cursors, limit)
+        except BaseException:
+            with self._lock:
+                _leave(watches, waiter)
+            raise
 
     def frame(self, event: StoredEvent) -> bytes:
         """The event's encoded frame: the cached one while the ring holds it."""
-        with self._lock:
-            watch = self._watches.get(event.run_id)
-            cached = None if watch is None else watch.frames.get(event.id)
+        watch = self._watches.get(event.run_id)  # single dict reads: no lock
+        cached = None if watch is None else watch.recent.frame(event.id)
         return cached if cached is not None else self._encode(event)
 
     def watched_runs(self) -> int:
@@ -123,11 +125,10 @@ class FanOutHub:
             self._stopping.set()
 
     def _start_reader(self) -> None:
-        if self._reader is None:
-            self._reader = threading.Thread(
-                target=self._read_forever, name="runstream-fan-out", daemon=True
-            )
-            self._reader.start()
+        self._reader = threading.Thread(
+            target=self._read_forever, name="runstream-fan-out", daemon=True
+        )
+        self._reader.start()
 
     def _collect(
         self, cursors: Mapping[RunId, EventId], limit: int
@@ -144,36 +145,22 @@ class FanOutHub:
     def _watch(self, run_id: RunId, cursor: EventId, now: float) -> _Watch:
         watch = self._watches.get(run_id)
         if watch is None:
-            watch = self._watches[run_id] = _Watch(cursor, cursor, now)
+            limits = self._limits
+            recent = RecentEvents(cursor, limits.ring_events, limits.ring_bytes)
+            watch = self._watches[run_id] = _Watch(recent, now)
             self._joined.set()
-        elif cursor < watch.floor and not watch.trimmed:
-            # A subscriber from before the ring's start: read again from there.
-            watch.floor = watch.head = cursor
-            watch.ring, watch.frames, watch.ring_bytes = [], {}, 0
-            watch.closed = False
+        elif watch.recent.behind(cursor) and not watch.recent.trimmed:
+            # A subscriber from before the window's start: read again from there.
+            watch.recent.reset(cursor)
             self._joined.set()
         watch.seen = now
         return watch
 
     def _after(self, watch: _Watch, cursor: EventId, limit: int) -> list[StoredEvent]:
-        if cursor < watch.floor:
-            raise SubscriberLagged(f"subscriber at {cursor} is behind {watch.floor}")
-        if cursor >= watch.head:
-            return []
-        start = bisect.bisect_right(watch.ring, cursor, key=_position)
-        events = watch.ring[start : start + max(limit, 1)]
-        budget = self._limits.batch_bytes
-        for count, event in enumerate(events):
-            budget -= len(watch.frames.get(event.id, b""))
-            if budget < 0 and count > 0:
-                return events[:count]
-        return events
-
-    def _leave(self, run_id: RunId, waiter: threading.Event) -> None:
-        watch = self._watches.get(run_id)
-        if watch is not None:
-            watch.waiters.discard(waiter)
-            watch.seen = time.monotonic()
+        recent = watch.recent
+        if recent.behind(cursor):
+            raise SubscriberLagged(f"subscriber at {cursor} is behind {recent.floor}")
+        return recent.after(cursor, limit, self._limits.batch_bytes)
 
     def _read_forever(self) -> None:
         while True:
@@ -190,6 +177,8 @@ class FanOutHub:
                 continue
             if found:
                 self._publish(cursors, found)
+                if self._limits.gather > 0:
+                    self._stopping.wait(self._limits.gather)
 
     def _cursors(self) -> dict[RunId, EventId] | None:
         """The heads of the open watches (None once closed); drops idle ones."""
@@ -200,7 +189,11 @@ class FanOutHub:
             for run_id, watch in list(self._watches.items()):
                 if not watch.waiters and watch.seen < expired:
                     del self._watches[run_id]
-            cursors = {r: w.head for r, w in self._watches.items() if not w.closed}
+            cursors = {
+                run_id: watch.recent.head
+                for run_id, watch in self._watches.items()
+                if not watch.recent.closed
+            }
             if not cursors:
                 self._joined.clear()
             return cursors
@@ -223,29 +216,8 @@ class FanOutHub:
         with self._lock:
             for run_id, items in encoded.items():
                 watch = self._watches.get(run_id)
-                if watch is None or watch.head != cursors[run_id] or not items:
+                if watch is None or watch.recent.head != cursors[run_id]:
                     continue  # dropped or rewound meanwhile: the next read redoes it
-                for event, frame in items:
-                    watch.ring.append(event)
-                    watch.frames[event.id] = frame
-                    watch.ring_bytes += len(frame)
-                watch.head = items[-1][0].id
-                watch.closed = items[-1][0].is_terminal
-                self._trim(watch)
+                watch.recent.add(items)
                 for waiter in watch.waiters:
                     waiter.set()
-
-    def _trim(self, watch: _Watch) -> None:
-        limits = self._limits
-        drop = 0
-        size = len(watch.ring)
-        while size - drop > 1 and (
-            size - drop > limits.ring_events or watch.ring_bytes > limits.ring_bytes
-        ):
-            gone = watch.ring[drop]
-            watch.ring_bytes -= len(watch.frames.pop(gone.id, b""))
-            drop += 1
-        if drop:
-            watch.floor = watch.ring[drop - 1].id
-            watch.trimmed = True
-            del watch.ring[:drop]

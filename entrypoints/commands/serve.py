@@ -58,11 +58,9 @@ def run(args: argparse.Namespace) -> int:
 def prepare_schema(config: dict) -> str | None:  # type: ignore[type-arg]
     """With an SQL backend: upgrade the embedded SQLite file in place; any other
     database must already be current (`runstream db upgrade`)."""
-    if "sql" not in (
-        config["event_log"]["backend"],
-        config["event_log"]["fallback"],
-        config["run_repository"]["backend"],
-    ):
+    log = config["event_log"]
+    tiers = (log.get("archive"), log["fallback"]) if log["backend"] == "redis" else ()
+    if "sql" not in (log["backend"], config["run_repository"]["backend"], *tiers):
         return None
     from adapters.mysql_legacy.engine import build_engine
     from adapters.mysql_legacy.schema import ensure_current, upgrade

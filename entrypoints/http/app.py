@@ -9,6 +9,7 @@ from flask import Flask
 
 from entrypoints.container import Container, build_container
 from entrypoints.http import errors, events, ops, runs, stream
+from entrypoints.http.connections import StalledWrites
 from entrypoints.http.viewer import viewer_bp
 
 logger = logging.getLogger(__name__)
@@ -26,6 +27,8 @@ def create_app(container: Container | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = container.config.events.max_bytes() + BODY_SLACK
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["runstream.closing"] = threading.Event()
+    slow = container.metrics().slow_disconnects
+    app.extensions["runstream.stalls"] = StalledWrites(on_drop=slow.inc)
     container.authenticator()  # a malformed RUNSTREAM_API_KEYS fails at startup
     errors.register_errors(app)
     for blueprint in (runs.bp, events.bp, stream.bp, ops.bp, viewer_bp):

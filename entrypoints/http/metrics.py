@@ -41,7 +41,8 @@ class Metrics:
         )  # fmt: skip
         self.push_seconds = Histogram(
             "runstream_push_latency_seconds",
-            "From an event's append (its timestamp) to its write on a live stream",
+            "From append (the event timestamp) to its write on a live stream; one "
+            "observation per write, for its oldest event",
             buckets=LATENCY_BUCKETS, registry=registry,
         )  # fmt: skip
         self.slow_disconnects = Counter(

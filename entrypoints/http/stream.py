@@ -62,7 +62,8 @@ def stream_events(
         tenant=tenant(),
     )
     sock: Any = request.environ.get("gunicorn.socket")
-    body = Stream(feed, pacer, metrics, sock)
+    stalls = current_app.extensions["runstream.stalls"]
+    body = Stream(feed, pacer, metrics, sock, stalls)
     response = Response(iter(body), content_type="text/event-stream")
     response.headers.update(SSE_HEADERS)
     return response
