@@ -4,22 +4,24 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import socket
 import sys
 
 from entrypoints.commands.tail import renderer_for
 from entrypoints.config import load_config
 from entrypoints.tailing.client import Service, ServiceError
-from entrypoints.tailing.local_service import LocalService, ServiceFailed
+from entrypoints.tailing.local_service import LocalService, ServiceFailed, free_port
 from entrypoints.tailing.session import watch
 from entrypoints.tailing.stream import Follower
 
+DEFAULT_PORT = 8080
 TASK = "Draft a market analysis of electric cargo bikes in three regions"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     where = parser.add_argument_group("where")
     where.add_argument("--host", default="127.0.0.1", help="default: 127.0.0.1")
-    where.add_argument("--port", type=int, help="default: a free port")
+    where.add_argument("--port", type=int, help="default: 8080 if free, else any")
     where.add_argument("--url", help="use this running service instead of starting one")
     where.add_argument("--token", help="API key for --url (Authorization: Bearer)")
     where.add_argument(
@@ -32,10 +34,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     run.add_argument("--teams", type=int, default=2, help="default: 2")
     run.add_argument("--workers", type=int, default=3, help="per team (default: 3)")
     run.add_argument(
-        "--tokens", type=int, default=200, help="per worker (default: 200)"
+        "--tokens", type=int, default=600, help="per worker (default: 600)"
     )
     run.add_argument(
-        "--delay-ms", type=int, default=40, help="between chunks (default: 40)"
+        "--delay-ms",
+        type=int,
+        default=120,
+        help="between one worker's chunks (default: 120: about 20 s of streaming)",
     )
     run.add_argument("--seed", type=int, help="fixes every choice of the run")
     run.add_argument(
@@ -60,6 +65,16 @@ def params_of(args: argparse.Namespace) -> dict[str, object]:
     return params
 
 
+def preferred_port(host: str) -> int:
+    """8080 when it is free, so the viewer's address is the usual one."""
+    with socket.socket() as probe:
+        try:
+            probe.bind((host, DEFAULT_PORT))
+        except OSError:
+            return free_port(host)
+    return DEFAULT_PORT
+
+
 def say(text: str) -> None:
     print(f"runstream demo: {text}", file=sys.stderr, flush=True)
 
@@ -70,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
     config = load_config()
     backends = f"event log {config['event_log']['backend']}, "
     backends += f"runs {config['run_repository']['backend']}"
-    server = LocalService(args.host, args.port)
+    server = LocalService(args.host, args.port or preferred_port(args.host))
     say(f"starting runstream serve on {server.url} ({backends}) ...")
     try:
         server.start()
@@ -83,6 +98,8 @@ def run(args: argparse.Namespace) -> int:
         if args.keep_serving:
             say(f"still serving on {server.url}/view/ - press Ctrl-C to stop")
             server.wait()
+        else:
+            say("add --keep-serving to keep the viewer up after the run")
         return code
     finally:
         say("stopping the service ...")
