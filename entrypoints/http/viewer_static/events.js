@@ -58,7 +58,7 @@ export class EventApplier {
       view.textBox.newCall(data.purpose);
       view.setStatus("thinking");
     } else if (action === "completed" || action === "end") {
-      view.setStatus("done");
+      view.setStatus("idle");
     } else if (action === "failed" || action === "error") {
       view.setStatus("failed");
       view.note(`error: ${data.error || summary(data)}`, "agent-error");
@@ -77,6 +77,7 @@ export class EventApplier {
       }
     } else if (action === "completed" && "result" in data) {
       view.note(`↑ result to ${name}: ${clip(data.result)}`);
+      view.setStatus("done");
     } else {
       view.note(`${action}${name ? " → " + name : ""} ${summary(data)}`.trim());
     }
