@@ -6,6 +6,7 @@ import argparse
 import http.client
 import socket
 import sys
+from typing import Any
 
 from entrypoints.commands.tail import renderer_for
 from entrypoints.config import load_config
@@ -23,7 +24,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     where.add_argument("--host", default="127.0.0.1", help="default: 127.0.0.1")
     where.add_argument("--port", type=int, help="default: 8080 if free, else any")
     where.add_argument("--url", help="use this running service instead of starting one")
-    where.add_argument("--token", help="API key for --url (Authorization: Bearer)")
+    where.add_argument(
+        "--token",
+        help="API key (default: the first of RUNSTREAM_API_KEYS for the service "
+        "demo starts)",
+    )
     where.add_argument(
         "--keep-serving",
         action="store_true",
@@ -75,6 +80,13 @@ def preferred_port(host: str) -> int:
     return DEFAULT_PORT
 
 
+def own_key(args: argparse.Namespace, config: dict[str, Any]) -> str | None:
+    """--token, else the first of RUNSTREAM_API_KEYS (the service it starts
+    needs one when authentication is on)."""
+    keys = str(config["auth"]["api_keys"])
+    return args.token or keys.split(",")[0].partition(":")[0].strip() or None
+
+
 def say(text: str) -> None:
     print(f"runstream demo: {text}", file=sys.stderr, flush=True)
 
@@ -94,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
         return 1
     say(f"service ready (log: {server.log_path})")
     try:
-        code = follow_new_run(Service(server.url), args)
+        code = follow_new_run(Service(server.url, own_key(args, config)), args)
         if args.keep_serving:
             say(f"still serving on {server.url}/view/ - press Ctrl-C to stop")
             server.wait()

@@ -19,20 +19,22 @@ ROOT = Path(__file__).resolve().parents[2]
 SMALL = ["--teams", "1", "--workers", "2", "--tokens", "24", "--delay-ms", "5"]
 
 
-def demo_env(folder: Path) -> dict[str, str]:
-    """No RUNSTREAM_* settings at all: the embedded default, in `folder`."""
+def demo_env(**extra: str) -> dict[str, str]:
+    """No RUNSTREAM_* settings but `extra`: the embedded default."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("RUNSTREAM_")}
     env["PYTHONPATH"] = str(ROOT)
-    return env
+    return {**env, **extra}
 
 
-def run_demo(folder: Path, *options: str) -> tuple[int, str, float]:
+def run_demo(
+    folder: Path, *options: str, env: dict[str, str] | None = None
+) -> tuple[int, str, float]:
     """Exit code, everything printed, and seconds until the run's first event."""
     started = time.monotonic()
     process = subprocess.Popen(
         [*runstream("demo"), *SMALL, *options],
         cwd=folder,
-        env=demo_env(folder),
+        env=env or demo_env(),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -74,3 +76,12 @@ def test_demo_can_use_a_service_that_is_already_running(tmp_path):
     assert code == 0, output
     assert "starting runstream serve" not in output
     assert [run["status"] for run in runs] == ["completed"]
+
+
+def test_demo_with_authentication_on_uses_the_first_configured_key(tmp_path):
+    env = demo_env(RUNSTREAM_API_KEYS="demo-key:demo,other:tenant")
+
+    code, output, _ = run_demo(tmp_path, env=env)
+
+    assert code == 0, output
+    assert "* run 1 completed" in output
