@@ -20,7 +20,12 @@ TASK = "Draft a market analysis of electric cargo bikes in three regions"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    where = parser.add_argument_group("where")
+    _where_arguments(parser.add_argument_group("where"))
+    _run_arguments(parser.add_argument_group("the simulated run"))
+    parser.add_argument("--json", action="store_true", help="raw envelopes, one a line")
+
+
+def _where_arguments(where: argparse._ArgumentGroup) -> None:
     where.add_argument("--host", default="127.0.0.1", help="default: 127.0.0.1")
     where.add_argument("--port", type=int, help="default: 8080 if free, else any")
     where.add_argument("--url", help="use this running service instead of starting one")
@@ -34,7 +39,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="keep the service running after the run (Ctrl-C stops it)",
     )
-    run = parser.add_argument_group("the simulated run")
+
+
+def _run_arguments(run: argparse._ArgumentGroup) -> None:
     run.add_argument("--task", default=TASK)
     run.add_argument("--teams", type=int, default=2, help="default: 2")
     run.add_argument("--workers", type=int, default=3, help="per team (default: 3)")
@@ -53,7 +60,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         choices=("planning", "dispatch", "streaming", "aggregation"),
         help="make the run fail at this point",
     )
-    parser.add_argument("--json", action="store_true", help="raw envelopes, one a line")
 
 
 def params_of(args: argparse.Namespace) -> dict[str, object]:

@@ -5,20 +5,15 @@ from __future__ import annotations
 import pytest
 import requests
 
-from tests.support.browser import browser_page, screenshot
-from tests.support.run_driver import (
-    ExternalRun,
-    history,
-    local_service,
-    texts_by_agent,
+from tests.support.browser import (
+    CLOSED,
+    assert_page_matches_history,
+    browser_page,
+    screenshot,
 )
+from tests.support.run_driver import ExternalRun, local_service
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
-
-AGENT_TEXTS = """() => Object.fromEntries([...document.querySelectorAll("li.agent")]
-  .map((li) => [li.dataset.agentId, li.querySelector(":scope > pre.text").textContent])
-  .filter(([, text]) => text))"""
-CLOSED = "body[data-stream-state=closed]"
 
 
 # Ask for a service before the page: the browser then closes first, and the
@@ -50,13 +45,6 @@ def simulated_run(url: str, **params: object) -> int:
     answer = requests.post(f"{url}/runs", json=body, timeout=10)
     answer.raise_for_status()
     return int(answer.json()["id"])
-
-
-def assert_page_matches_history(page, url: str, run_id: int) -> None:
-    events = history(url, run_id)
-    assert page.evaluate(AGENT_TEXTS) == texts_by_agent(events)
-    assert page.get_attribute("body", "data-events") == str(len(events))
-    assert page.get_attribute("body", "data-duplicates") == "0"
 
 
 def test_the_run_page_renders_a_live_simulated_run(memory_service, page):
@@ -135,42 +123,3 @@ def test_the_run_list_shows_each_runs_status_and_links_to_it(memory_service, pag
     page.click(f"tr[data-run-id='{done.id}'] a")
     page.wait_for_selector(CLOSED)
     assert page.text_content("#run-task") == "a finished run"
-
-
-def test_a_finished_10000_event_run_replays_complete_without_long_stalls(
-    memory_service, page
-):
-    service = memory_service
-    run = ExternalRun(service.url)
-    run.speak(range(1667))
-    run.finish()
-    page.add_init_script(LONG_TASKS)
-    page.goto(f"{service.url}/view/runs/{run.id}")
-    page.wait_for_selector(CLOSED, timeout=60_000)
-
-    assert_page_matches_history(page, service.url, run.id)
-    assert int(page.get_attribute("body", "data-events")) > 10_000
-    assert page.evaluate("Math.max(0, ...window.longTasks)") < 1000
-
-
-def test_a_burst_of_10000_live_events_is_shown_complete_without_long_stalls(
-    memory_service, page
-):
-    service = memory_service
-    run = ExternalRun(service.url)
-    page.add_init_script(LONG_TASKS)
-    page.goto(f"{service.url}/view/runs/{run.id}")
-    page.wait_for_selector("body[data-stream-state=live]")
-
-    run.speak(range(1667))
-    run.finish()
-    page.wait_for_selector(CLOSED, timeout=60_000)
-
-    assert_page_matches_history(page, service.url, run.id)
-    assert page.evaluate("Math.max(0, ...window.longTasks)") < 1000
-
-
-LONG_TASKS = """window.longTasks = [];
-new PerformanceObserver((list) => {
-  for (const entry of list.getEntries()) window.longTasks.push(entry.duration);
-}).observe({ type: "longtask", buffered: true });"""

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from tests.services import in_ci
+from tests.support.run_driver import history, texts_by_agent
 
 CHROMIUM_PATHS = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
 FLAGS = [
@@ -82,3 +83,17 @@ def screenshot(page: Any, name: str) -> str:
     path = os.path.join(folder, f"runstream-{name}.png")
     page.screenshot(path=path, full_page=True)
     return path
+
+
+# The viewer page's state, for the browser tests.
+AGENT_TEXTS = """() => Object.fromEntries([...document.querySelectorAll("li.agent")]
+  .map((li) => [li.dataset.agentId, li.querySelector(":scope > pre.text").textContent])
+  .filter(([, text]) => text))"""
+CLOSED = "body[data-stream-state=closed]"
+
+
+def assert_page_matches_history(page, url: str, run_id: int) -> None:
+    events = history(url, run_id)
+    assert page.evaluate(AGENT_TEXTS) == texts_by_agent(events)
+    assert page.get_attribute("body", "data-events") == str(len(events))
+    assert page.get_attribute("body", "data-duplicates") == "0"
