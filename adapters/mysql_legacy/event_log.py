@@ -55,13 +55,16 @@ class SqlEventLog:
         return stored
 
     def store(self, run_id: RunId, events: Sequence[StoredEvent]) -> int:
+        if not events:
+            return 0
+
         def work(conn: Connection) -> int:
-            head = self._open(conn, run_id, self._now_ms())
-            fresh = new_continuation(
-                None if head is None else head.last_event(), events
-            )
+            # The head is locked (created if need be) before the events are
+            # compared with it, so a racing copier is seen, not duplicated.
+            now = self._now_ms()
+            head = self._open(conn, run_id, now) or heads.new_head(conn, run_id)
+            fresh = new_continuation(head.last_event(), events)
             if fresh:
-                head = head or heads.new_head(conn, run_id)
                 insert_events(conn, fresh)
                 heads.advance(conn, head, fresh)
             return len(fresh)

@@ -12,8 +12,8 @@ import pytest
 from adapters.mysql_legacy.event_log import SqlEventLog
 from adapters.mysql_legacy.run_repository import SqlRunRepository
 from domain.errors import StorageUnavailable
-from domain.ids import MIN_ID
-from domain.model import RunStatus
+from domain.ids import MIN_ID, EventId
+from domain.model import RunStatus, StoredEvent
 from tests.factories import run, started
 from tests.support.sql_backend import open_engine
 
@@ -21,6 +21,7 @@ DEAD_URLS = [
     pytest.param("mysql+pymysql://root@127.0.0.1:1/runstream", id="closed-port"),
     pytest.param("sqlite:////nonexistent/directory/runstream.db", id="sqlite-no-dir"),
 ]
+COPY = StoredEvent(EventId(1_700_000_000_000, 0), 1, 1, 1_700_000_000_000, started())
 CALLS: dict[str, Callable[[Any, Any], object]] = {
     "add run": lambda runs, log: runs.add(run()),
     "get run": lambda runs, log: runs.get(1),
@@ -31,7 +32,7 @@ CALLS: dict[str, Callable[[Any, Any], object]] = {
     "wait": lambda runs, log: log.wait({1: MIN_ID}, timeout=0),
     "info": lambda runs, log: log.info(1),
     "finish": lambda runs, log: log.finish(1),
-    "store": lambda runs, log: log.store(1, []),
+    "store": lambda runs, log: log.store(1, [COPY]),
 }
 
 
