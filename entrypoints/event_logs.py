@@ -34,5 +34,8 @@ def compose_event_log(
     if fallback == "none":
         return archived
     return FailoverEventLog(
-        archived, cold, before_failover=lambda: archived.archiver.flush(timeout=5.0)
+        archived,
+        cold,
+        before_failover=lambda: archived.archiver.flush(timeout=5.0),
+        primary_head=hot.info,
     )

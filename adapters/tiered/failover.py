@@ -36,7 +36,9 @@ class FailoverEventLog:
     The first StorageUnavailable trips the breaker: `before_failover` runs (it
     flushes the archive, so the fallback holds every event the primary
     acknowledged), and the call is retried on the fallback, which continues each
-    run's ids and sequences. A prober thread pings the primary with backoff;
+    run's ids and sequences. `primary_head` tells what the primary itself still
+    holds of a run (when the primary is tiered, its own `info` would answer from
+    the archive). A prober thread pings the primary with backoff;
     once it answers, the events written during the outage (and any run the
     primary lost, if it came back empty) are copied into it with their ids, and
     the primary serves again. All of this is per process.
@@ -49,12 +51,14 @@ class FailoverEventLog:
         *,
         names: tuple[str, str] = ("redis", "sql"),
         before_failover: Callable[[], object] = lambda: None,
+        primary_head: Callable[[RunId], LogInfo | None] | None = None,
         probe_backoff: tuple[float, float] = (0.1, 2.0),
     ) -> None:
         self._primary = primary
         self._fallback = fallback
         self._names = names
         self._before_failover = before_failover
+        self._primary_head = primary_head or primary.info
         self._backoff = probe_backoff
         self._lock = threading.RLock()
         self._open = False
@@ -175,7 +179,7 @@ class FailoverEventLog:
             )
 
     def _copy_missing(self, run_id: RunId) -> None:
-        mine = self._primary.info(run_id)
+        mine = self._primary_head(run_id)
         theirs = self._fallback.info(run_id)
         if theirs is None or (mine is not None and mine.last_id >= theirs.last_id):
             return

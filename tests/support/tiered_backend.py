@@ -45,9 +45,13 @@ def failover_log_backend() -> LogBackend:
 
     def make(ttl_seconds: float = 86400) -> EventLog:
         sql = cold.make(ttl_seconds)
-        primary = archived(hot.make(ttl_seconds=ttl_seconds), sql)
+        redis = hot.make(ttl_seconds=ttl_seconds)
+        primary = archived(redis, sql)
         return FailoverEventLog(
-            primary, sql, before_failover=lambda: primary.archiver.flush()
+            primary,
+            sql,
+            before_failover=lambda: primary.archiver.flush(),
+            primary_head=redis.info,
         )
 
     return LogBackend(make=make, purge=_purge_both(hot, cold))
