@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -98,6 +99,14 @@ def test_the_migrated_schema_is_exactly_the_tables_the_adapters_use(engine):
         differences = compare_metadata(context, metadata)
 
     assert differences == []
+
+
+def test_upgrades_racing_on_an_empty_database_both_succeed(engine):
+    with ThreadPoolExecutor(2) as pool:
+        applied = list(pool.map(lambda _: upgrade(engine), range(2)))
+
+    assert sorted(applied) == [[], ["0001"]]
+    assert current_revision(engine) == head_revision()
 
 
 def test_the_schema_check_refuses_an_unmigrated_database_naming_the_command(engine):
