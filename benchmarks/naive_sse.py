@@ -29,7 +29,7 @@ def stream(client: redis.Redis, run_id: int):  # type: ignore[no-untyped-def]
     key = stream_key(run_id)
     newest = client.xrevrange(key, count=1)
     cursor = newest[0][0] if newest else "0-0"
-    yield b""
+    yield b": connected\n\n"  # pywsgi sends the headers with the first bytes
     while True:
         found = client.xread({key: cursor}, count=1000, block=15000)
         if not found:

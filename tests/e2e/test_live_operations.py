@@ -84,7 +84,7 @@ def test_an_unreachable_event_store_is_redis_unavailable():
     dead = f"redis://127.0.0.1:{free_port()}/0"
     server = LiveServer({"RUNSTREAM_EVENT_LOG": "redis", "RUNSTREAM_REDIS_URL": dead,
                          "RUNSTREAM_RUN_REPOSITORY": "memory",
-                         "RUNSTREAM_REDIS_TIMEOUT_SECONDS": "0.2"})  # fmt: skip
+                         "RUNSTREAM_REDIS_TIMEOUT_SECONDS": "0.5"})  # fmt: skip
     try:
         created = requests.post(f"{server.url}/runs", json={"task": "t"})
         ready = requests.get(f"{server.url}/readyz")
@@ -110,11 +110,13 @@ def test_a_run_whose_events_expired_is_run_expired():
         await_condition(lambda: requests.get(history).status_code == 410, 5)
         page = requests.get(history)
         stream = SseStream(server.url, f"/runs/{run_id}/events/stream")
+        streamed = (stream.status, stream.body_json()["code"])
+        stream.close()
     finally:
         server.stop()
 
     assert page.json()["code"] == "RUN_EXPIRED"
-    assert (stream.status, stream.body_json()["code"]) == (410, "RUN_EXPIRED")
+    assert streamed == (410, "RUN_EXPIRED")
 
 
 def test_a_graceful_shutdown_ends_streams_cleanly_so_clients_reconnect():
