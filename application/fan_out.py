@@ -34,11 +34,12 @@ class _Watch:
 class HubLimits:
     ring_events: int = 4096
     ring_bytes: int = 16 * 1024 * 1024
+    total_bytes: int = 256 * 1024 * 1024  # all runs' windows together
     batch_bytes: int = 1024 * 1024
     read_slice: float = 0.05
     # After a read that found events, let more gather this long before the next
     # read: one log read then serves several appends (a few ms of latency).
-    gather: float = 0.004
+    gather: float = 0.008
     linger: float = 5.0
     retry: float = 0.5
 
@@ -73,6 +74,7 @@ class FanOutHub:
         self._on_error = on_error
         self._lock = threading.Lock()
         self._watches: dict[RunId, _Watch] = {}
+        self._held = 0  # bytes of frames in all windows
         self._joined = threading.Event()
         self._closed = False
         self._stopping = threading.Event()
@@ -109,6 +111,11 @@ class FanOutHub:
         watch = self._watches.get(event.run_id)  # single dict reads: no lock
         cached = None if watch is None else watch.recent.frame(event.id)
         return cached if cached is not None else self._encode(event)
+
+    def held_bytes(self) -> int:
+        """Bytes of frames held for all watched runs."""
+        with self._lock:
+            return self._held
 
     def watched_runs(self) -> int:
         with self._lock:
@@ -151,6 +158,7 @@ class FanOutHub:
             self._joined.set()
         elif watch.recent.behind(cursor) and not watch.recent.trimmed:
             # A subscriber from before the window's start: read again from there.
+            self._held -= watch.recent.size
             watch.recent.reset(cursor)
             self._joined.set()
         watch.seen = now
@@ -188,6 +196,7 @@ class FanOutHub:
             expired = time.monotonic() - self._limits.linger
             for run_id, watch in list(self._watches.items()):
                 if not watch.waiters and watch.seen < expired:
+                    self._held -= watch.recent.size
                     del self._watches[run_id]
             cursors = {
                 run_id: watch.recent.head
@@ -218,6 +227,18 @@ class FanOutHub:
                 watch = self._watches.get(run_id)
                 if watch is None or watch.recent.head != cursors[run_id]:
                     continue  # dropped or rewound meanwhile: the next read redoes it
+                held = watch.recent.size
                 watch.recent.add(items)
+                self._held += watch.recent.size - held
                 for waiter in watch.waiters:
                     waiter.set()
+            if self._held > self._limits.total_bytes:
+                self._shrink_all()
+
+    def _shrink_all(self) -> None:
+        """Over the memory bound for all runs: each keeps an equal share."""
+        share = self._limits.total_bytes // max(1, len(self._watches))
+        for watch in self._watches.values():
+            held = watch.recent.size
+            watch.recent.shrink_to(share)
+            self._held += watch.recent.size - held

@@ -70,10 +70,20 @@ class RecentEvents:
     def frame(self, event_id: EventId) -> bytes | None:
         return self._frames.get(event_id)
 
-    def _trim(self) -> None:
+    @property
+    def size(self) -> int:
+        """Bytes of frames held."""
+        return self._bytes
+
+    def shrink_to(self, max_bytes: int) -> None:
+        """Drop the oldest events until at most `max_bytes` remain (or one)."""
+        self._trim(max_bytes)
+
+    def _trim(self, max_bytes: int | None = None) -> None:
+        limit = self._max_bytes if max_bytes is None else max_bytes
         drop, size = 0, len(self._events)
         while size - drop > 1 and (
-            size - drop > self._max_events or self._bytes > self._max_bytes
+            size - drop > self._max_events or self._bytes > limit
         ):
             gone = self._events[drop]
             self._bytes -= len(self._frames.pop(gone.id, b""))

@@ -203,3 +203,18 @@ def test_followers_on_the_hub_see_every_event_once_with_appends_racing(log):
 
     assert all(s == list(range(1, 303)) for s in seen)
     hub.close()
+
+
+def test_the_windows_of_all_runs_together_stay_within_the_memory_bound(log):
+    hub = make_hub(log, total_bytes=1000)
+    runs = [new_run_id() for _ in range(4)]
+    for run_id in runs:
+        hub.wait({run_id: MIN_ID}, 0)
+    for run_id in runs:
+        stored = log.append(run_id, [token("x" * 100) for _ in range(40)])
+        hub.wait({run_id: stored[-2].id}, timeout=5)
+
+    assert hub.held_bytes() <= 1000 + 40 * 30
+    with pytest.raises(SubscriberLagged):
+        hub.wait({runs[0]: MIN_ID}, 0)
+    hub.close()
