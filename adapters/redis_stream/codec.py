@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, cast
 
@@ -16,6 +17,37 @@ Entry = tuple[str, Fields]
 
 def stream_key(run_id: RunId) -> str:
     return f"run:{run_id}:events"
+
+
+def notice_channel(run_id: RunId) -> str:
+    """The sharded channel the cluster scripts announce a run's new events on;
+    the hash tag puts it in the slot of the run's key."""
+    return f"{{run:{run_id}:events}}:notify"
+
+
+def run_of_channel(channel: str) -> RunId:
+    """The run a notice channel belongs to."""
+    return int(channel[5 : channel.index(":", 5)])
+
+
+class SecondStamp:
+    """The current unix second with its ISO prefix, formatted once per second.
+
+    The APPEND script stamps entries with the server's TIME and takes the prefix
+    only when the server's second is the one given, so a skewed caller's clock
+    costs a full formatting in Lua, never a wrong timestamp.
+    """
+
+    def __init__(self) -> None:
+        self._cached = (-1, "", "")
+
+    def now(self) -> tuple[str, str]:
+        second = int(time.time())
+        cached = self._cached  # one read: a racing refresh replaces the tuple
+        if cached[0] != second:
+            prefix = format_timestamp(second * 1000)[:-4]
+            cached = self._cached = (second, str(second), prefix)
+        return cached[1], cached[2]
 
 
 def event_fields(event: NewEvent) -> tuple[str, ...]:
@@ -59,9 +91,11 @@ def stored_fields(stored: StoredEvent) -> tuple[str, ...]:
     return head + event_fields(stored.event)
 
 
-def append_args(maxlen: int, events: Sequence[NewEvent]) -> list[str | int]:
-    """ARGV of the APPEND script."""
-    args: list[str | int] = [maxlen]
+def append_args(
+    maxlen: int, stamp: tuple[str, str], events: Sequence[NewEvent]
+) -> list[str | int]:
+    """ARGV of the APPEND script; `stamp` is SecondStamp.now()."""
+    args: list[str | int] = [maxlen, *stamp]
     for event in events:
         fields = event_fields(event)
         args.append(len(fields))

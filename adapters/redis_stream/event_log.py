@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping, Sequence
-from typing import cast
 
-from redis.typing import KeyT, StreamIdT
+from redis.cluster import RedisCluster
 
-from adapters.redis_stream.client import REDIS_ERRORS, Client, block_slice
+from adapters.redis_stream.client import REDIS_ERRORS, Client
+from adapters.redis_stream.cluster_wait import ClusterWait
 from adapters.redis_stream.codec import (
-    Entry,
+    SecondStamp,
     append_args,
     decode_entries,
     parse_id,
     store_args,
     stream_key,
 )
-from adapters.redis_stream.scripts import APPEND, STORE
+from adapters.redis_stream.runner import ScriptRunner
+from adapters.redis_stream.scripts import APPEND, APPEND_NOTIFY, STORE, STORE_NOTIFY
+from adapters.redis_stream.stream_wait import StreamWait
 from domain.errors import InvalidRequest, RunNotActive, StorageUnavailable
 from domain.ids import MAX_ID, MIN_ID, EventId
 from domain.log_rules import check_batch_order, new_continuation
@@ -29,11 +30,22 @@ class RedisStreamEventLog:
 
     Appends and copies run as Lua scripts on the run's single key, so numbering and
     writing are atomic on a lone Redis and on a cluster alike. Entries are trimmed
-    to about `maxlen` (never fewer) and expire `ttl_seconds` after `finish`.
+    to about `maxlen` (never fewer) and expire `ttl_seconds` after `finish`. With
+    `min_replicas`, a write is acknowledged only once that many replicas have it
+    (WAIT, up to `replica_timeout_ms`). On a Redis Cluster the scripts also
+    announce each write on the run's sharded notice channel, and `wait` follows
+    those notices (ClusterWait), re-reading every watched run at least every
+    `resync_seconds`, instead of one XREAD over all runs.
     """
 
     def __init__(
-        self, client: Client, maxlen: int = 10_000, ttl_seconds: float = 86400
+        self,
+        client: Client,
+        maxlen: int = 10_000,
+        ttl_seconds: float = 86400,
+        min_replicas: int = 0,
+        replica_timeout_ms: int = 500,
+        resync_seconds: float = 2.0,
     ) -> None:
         if maxlen < 1:
             raise ValueError(f"maxlen must be at least 1, not {maxlen}")
@@ -42,17 +54,23 @@ class RedisStreamEventLog:
         self._client = client
         self._maxlen = maxlen
         self._ttl_ms = int(ttl_seconds * 1000)
-        self._slice = block_slice(client)
-        self._append = client.register_script(APPEND)
-        self._store = client.register_script(STORE)
+        self._stamp = SecondStamp()
+        self._scripts = ScriptRunner(client, min_replicas, replica_timeout_ms)
+        self._waiter: ClusterWait | StreamWait
+        if isinstance(client, RedisCluster):
+            self._append, self._store = APPEND_NOTIFY, STORE_NOTIFY
+            self._waiter = ClusterWait(client, resync=resync_seconds)
+        else:
+            self._append, self._store = APPEND, STORE
+            self._waiter = StreamWait(client)
 
     def append(self, run_id: RunId, events: Sequence[NewEvent]) -> list[StoredEvent]:
         if not events:
             return []
         check_batch_order(run_id, events)
-        args = append_args(self._maxlen, events)
+        args = append_args(self._maxlen, self._stamp.now(), events)
         try:
-            reply = self._append(keys=[stream_key(run_id)], args=args)
+            reply = self._scripts.run(self._append, stream_key(run_id), args)
         except REDIS_ERRORS as err:
             raise _unavailable(err) from err
         if len(reply) == 1:
@@ -78,7 +96,7 @@ class RedisStreamEventLog:
                 raise InvalidRequest("event id 0-0 cannot be stored")
             args = store_args(self._maxlen, None if last is None else last.id, fresh)
             try:
-                if self._store(keys=[key], args=args):
+                if self._scripts.run(self._store, key, args):
                     return len(fresh)
             except REDIS_ERRORS as err:
                 raise _unavailable(err) from err
@@ -101,25 +119,12 @@ class RedisStreamEventLog:
     def wait(
         self, cursors: Mapping[RunId, EventId], timeout: float, limit: int = 1000
     ) -> dict[RunId, list[StoredEvent]]:
-        if not cursors:
-            time.sleep(max(timeout, 0))
-            return {}
-        streams: dict[KeyT, StreamIdT] = {
-            stream_key(run_id): str(cursor) for run_id, cursor in cursors.items()
-        }
-        runs: dict[KeyT, RunId] = {stream_key(run_id): run_id for run_id in cursors}
-        if timeout <= 0:
-            return self._read_after(runs, streams, limit, None)
-        deadline = time.monotonic() + timeout
-        # BLOCK in slices, since a longer block would outlast the socket timeout.
-        # Redis ends a BLOCK on its timer tick, so a wait may run up to one tick
-        # (100 ms at the default hz) past `timeout`.
-        while (remaining := deadline - time.monotonic()) > 0:
-            block_ms = max(1, int(min(remaining, self._slice) * 1000))
-            found = self._read_after(runs, streams, limit, block_ms)
-            if found:
-                return found
-        return {}
+        return self._waiter.wait(cursors, timeout, limit)
+
+    def close(self) -> None:
+        """Stop the cluster notice listeners (they also stop when collected)."""
+        if isinstance(self._waiter, ClusterWait):
+            self._waiter.close()
 
     def finish(self, run_id: RunId) -> None:
         try:
@@ -152,22 +157,6 @@ class RedisStreamEventLog:
             raise _unavailable(err) from err
         events = decode_entries(run_id, found)
         return events[0] if events else None
-
-    def _read_after(
-        self,
-        runs: Mapping[KeyT, RunId],
-        streams: dict[KeyT, StreamIdT],
-        limit: int,
-        block_ms: int | None,
-    ) -> dict[RunId, list[StoredEvent]]:
-        try:
-            found = self._client.xread(streams, count=max(limit, 1), block=block_ms)
-        except REDIS_ERRORS as err:
-            raise _unavailable(err) from err
-        return {
-            runs[key]: decode_entries(runs[key], entries)
-            for key, entries in cast("list[tuple[str, list[Entry]]]", found or [])
-        }
 
 
 def _unavailable(err: Exception) -> StorageUnavailable:

@@ -1,11 +1,19 @@
-"""The Lua scripts that keep a run's stream consistent. Each touches only KEYS[1],
-so they run unchanged on Redis Cluster.
+"""The Lua scripts that keep a run's stream consistent. Each writes only KEYS[1],
+so they run unchanged on Redis Cluster; the `_NOTIFY` variants (for a cluster)
+also SPUBLISH the newest id on the run's notice channel, `{<key>}:notify`, whose
+hash tag puts it in the key's own slot.
 
-Arguments: ARGV[1] is the MAXLEN (STORE adds the expected last id as ARGV[2]),
-then one group per event: a count `k` followed by `k` values, passed on to XADD.
+APPEND's ARGV: the MAXLEN, the caller's current unix second and that second as
+an ISO prefix (a formatting cache: the script stamps with the server's TIME and
+uses the prefix only when the seconds agree), then one group per event: a count
+`k` and `k` field names and values for XADD. STORE's ARGV: the MAXLEN, the
+expected last id, then per event a count `k`, its id and its fields.
 """
 
 from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
 
 # Lua in Redis has no os.date, so the ISO timestamp is built here (days to civil
 # date, H. Hinnant's algorithm) to stamp entries with the server's own clock.
@@ -31,64 +39,87 @@ local function iso_time(ms)
 end
 """
 
+# Our own entries put `sequence` second and the event fields last, so those
+# places are read first; an entry laid out otherwise is searched field by field.
 _LAST_ENTRY = """
 local function last_entry(key)
-  local found = redis.call('XREVRANGE', key, '+', '-', 'COUNT', 1)
-  if #found == 0 then return nil, 0, false end
-  local fields = found[1][2]
-  local sequence, category, action = 0, nil, nil
-  for i = 1, #fields, 2 do
-    local name = fields[i]
-    if name == 'sequence' then sequence = tonumber(fields[i + 1]) or 0
-    elseif name == 'event_category' then category = fields[i + 1]
-    elseif name == 'event_action' then action = fields[i + 1] end
+  local found = redis.call('XREVRANGE', key, '+', '-', 'COUNT', 1)[1]
+  if not found then return nil, 0, false end
+  local f = found[2]
+  local n = #f
+  local sequence, category, action
+  if f[3] == 'sequence' and f[n - 5] == 'event_category'
+      and f[n - 3] == 'event_action' then
+    sequence, category, action = f[4], f[n - 4], f[n - 2]
+  else
+    for i = 1, n, 2 do
+      local name = f[i]
+      if name == 'sequence' then sequence = f[i + 1]
+      elseif name == 'event_category' then category = f[i + 1]
+      elseif name == 'event_action' then action = f[i + 1] end
+    end
   end
   local terminal = category == 'lifecycle' and (action == 'completed'
     or action == 'failed' or action == 'cancelled')
-  return found[1][1], sequence, terminal
+  return found[1], tonumber(sequence) or 0, terminal
 end
+"""
+
+_NOTIFY = """
+if newest then redis.call('SPUBLISH', '{' .. key .. '}:notify', newest) end
 """
 
 # Returns {0} when the log is closed, else {time_ms, first_sequence, id...}.
-# Each event group holds its fields after `timestamp` and `sequence`.
-APPEND = (
-    ISO_TIME
-    + _LAST_ENTRY
-    + """
-local key, maxlen = KEYS[1], ARGV[1]
+_APPEND = """
+local key = KEYS[1]
 local _, sequence, terminal = last_entry(key)
 if terminal then return {0} end
 local now = redis.call('TIME')
-local ms = tonumber(now[1]) * 1000 + floor(tonumber(now[2]) / 1000)
-local stamp = iso_time(ms)
+local ms = now[1] * 1000 + floor(now[2] / 1000)
+local stamp
+if now[1] == ARGV[2] then stamp = ARGV[3] .. format('%03dZ', ms % 1000)
+else stamp = iso_time(ms) end
 local reply = {ms, sequence + 1}
-local i = 2
-while i <= #ARGV do
+local i, argc, maxlen, newest = 4, #ARGV, ARGV[1], nil
+while i <= argc do
   local k = tonumber(ARGV[i])
   sequence = sequence + 1
-  reply[#reply + 1] = redis.call('XADD', key, 'MAXLEN', '~', maxlen, '*',
-    'timestamp', stamp, 'sequence', format('%d', sequence), unpack(ARGV, i + 1, i + k))
+  newest = redis.call('XADD', key, 'MAXLEN', '~', maxlen, '*', 'timestamp', stamp,
+    'sequence', format('%d', sequence), unpack(ARGV, i + 1, i + k))
+  reply[#reply + 1] = newest
   i = i + k + 1
 end
-return reply
 """
-)
 
 # Compare-and-set: writes only if the newest id is still ARGV[2] ('' = empty log),
-# so the caller's continuation check holds. Each event group is an id, then all
-# of its fields. Returns 1 when written, 0 when the log moved on meanwhile.
-STORE = (
-    _LAST_ENTRY
-    + """
+# so the caller's continuation check holds. Returns 1 when written, 0 when the
+# log moved on meanwhile.
+_STORE = """
 local key, maxlen = KEYS[1], ARGV[1]
 local last_id = last_entry(key)
 if (last_id or '') ~= ARGV[2] then return 0 end
-local i = 3
+local i, newest = 3, nil
 while i <= #ARGV do
   local k = tonumber(ARGV[i])
-  redis.call('XADD', key, 'MAXLEN', '~', maxlen, unpack(ARGV, i + 1, i + k))
+  newest = redis.call('XADD', key, 'MAXLEN', '~', maxlen, unpack(ARGV, i + 1, i + k))
   i = i + k + 1
 end
-return 1
 """
-)
+
+
+@dataclass(frozen=True)
+class Script:
+    """A script's source and the SHA1 that EVALSHA names it by."""
+
+    source: str
+    sha: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        digest = hashlib.sha1(self.source.encode(), usedforsecurity=False)
+        object.__setattr__(self, "sha", digest.hexdigest())
+
+
+APPEND = Script(ISO_TIME + _LAST_ENTRY + _APPEND + "return reply\n")
+APPEND_NOTIFY = Script(ISO_TIME + _LAST_ENTRY + _APPEND + _NOTIFY + "return reply\n")
+STORE = Script(_LAST_ENTRY + _STORE + "return 1\n")
+STORE_NOTIFY = Script(_LAST_ENTRY + _STORE + _NOTIFY + "return 1\n")

@@ -1,0 +1,129 @@
+"""Running a write script on the node that owns the run's key.
+
+EVALSHA goes straight to `execute_command` (no redis-py Script wrapper); a node
+that lacks the script (a fresh or promoted replica: script caches are not
+replicated) gets EVAL, which is safe because NOSCRIPT means nothing ran. On a
+cluster, MOVED and ASK are followed by hand to the owner (a refusal ran nothing
+either), but a broken connection is never retried: the script may have run, and
+running it twice would store the batch twice. With `min_replicas` the script is
+followed by `WAIT min_replicas timeout` on the same connection, and too few
+acknowledgements are raised as StorageUnavailable.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Sequence
+from typing import Any
+
+from redis.cluster import ClusterNode, RedisCluster
+from redis.exceptions import (
+    AskError,
+    ClusterDownError,
+    MovedError,
+    NoScriptError,
+    SlotNotCoveredError,
+)
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from adapters.redis_stream.client import REDIS_ERRORS, Client
+from adapters.redis_stream.scripts import Script
+from domain.errors import StorageUnavailable
+
+_REDIRECTIONS = 5
+# Failures after which the slot map may be out of date (a master went away).
+_MAP_ERRORS = (
+    RedisConnectionError,
+    RedisTimeoutError,
+    ClusterDownError,
+    SlotNotCoveredError,
+)
+
+Args = Sequence[str | int]
+
+
+class ScriptRunner:
+    def __init__(
+        self, client: Client, min_replicas: int = 0, replica_timeout_ms: int = 500
+    ) -> None:
+        if min_replicas < 0 or replica_timeout_ms < 1:
+            raise ValueError("min_replicas must be >= 0 and the timeout >= 1 ms")
+        socket_timeout = client.get_connection_kwargs().get("socket_timeout")
+        if (
+            min_replicas
+            and socket_timeout
+            and replica_timeout_ms >= socket_timeout * 1000
+        ):
+            raise ValueError(
+                f"the replica timeout ({replica_timeout_ms} ms) must be shorter than "
+                f"the socket timeout ({socket_timeout} s), or WAIT is cut short"
+            )
+        self._client = client
+        self._replicas, self._timeout_ms = min_replicas, replica_timeout_ms
+
+    def run(self, script: Script, key: str, args: Args) -> Any:
+        client = self._client
+        if isinstance(client, RedisCluster):
+            return self._routed(client, script, key, args)
+        return self._on(client, script, key, args, asking=False)
+
+    # The driver objects below are Any: redis-py leaves these methods untyped.
+    def _routed(self, cluster: Any, script: Script, key: str, args: Args) -> Any:
+        asked: ClusterNode | None = None
+        for _ in range(_REDIRECTIONS):
+            node = asked or cluster.get_node_from_key(key)
+            try:
+                node_client = cluster.get_redis_connection(node)
+                return self._on(node_client, script, key, args, asking=bool(asked))
+            except MovedError as moved:
+                cluster.nodes_manager.move_slot(moved)
+                asked = None
+            except AskError as ask:
+                asked = cluster.get_node(host=ask.host, port=ask.port)
+            except _MAP_ERRORS:
+                _refresh(cluster)
+                raise
+        raise StorageUnavailable(f"{key}: too many cluster redirections")
+
+    def _on(self, node: Any, script: Script, key: str, args: Args, asking: bool) -> Any:
+        if asking or self._replicas:
+            return self._piped(node, script, key, args, asking)
+        try:
+            return node.execute_command("EVALSHA", script.sha, 1, key, *args)
+        except NoScriptError:
+            return node.execute_command("EVAL", script.source, 1, key, *args)
+
+    def _piped(
+        self, node: Any, script: Script, key: str, args: Args, asking: bool
+    ) -> Any:
+        """The script (after ASKING) and WAIT, in one round trip on one connection."""
+        for command, body in (("EVALSHA", script.sha), ("EVAL", script.source)):
+            with node.pipeline(transaction=False) as pipe:
+                if asking:
+                    pipe.execute_command("ASKING")
+                pipe.execute_command(command, body, 1, key, *args)
+                if self._replicas:
+                    pipe.execute_command("WAIT", self._replicas, self._timeout_ms)
+                replies = pipe.execute(raise_on_error=False)[int(asking) :]
+            if not isinstance(replies[0], NoScriptError):
+                break
+        if isinstance(replies[0], Exception):
+            raise replies[0]
+        if self._replicas and not _enough(replies[1], self._replicas):
+            raise StorageUnavailable(
+                f"{key}: written on its master, but only {replies[1]!r} of "
+                f"{self._replicas} replicas confirmed it within {self._timeout_ms} ms"
+            )
+        return replies[0]
+
+
+def _enough(acknowledged: object, wanted: int) -> bool:
+    return isinstance(acknowledged, int) and acknowledged >= wanted
+
+
+def _refresh(cluster: Any) -> None:
+    """Re-read the slot map, so the next write finds a promoted replica."""
+    # While the cluster is still electing this fails; the next failure retries.
+    with contextlib.suppress(*REDIS_ERRORS):
+        cluster.nodes_manager.initialize()
