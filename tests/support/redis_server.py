@@ -7,7 +7,8 @@
         server.freeze()          # SIGSTOP: connections hang instead of failing
         server.thaw()
 
-`RedisServer(cluster=True)` is a one-node Redis Cluster that owns every slot.
+`RedisServer(cluster=True)` is a one-node Redis Cluster that owns every slot;
+with `assign_slots=False` it is a bare cluster node (see tests.support.redis_cluster).
 The process is always ended: on `__exit__`, on `close()`, and at interpreter exit.
 """
 
@@ -53,10 +54,12 @@ class RedisServer:
         save: str = "",
         config: Sequence[str] = (),
         cluster: bool = False,
+        assign_slots: bool = True,
         port: int | None = None,
         binary: str = "redis-server",
     ) -> None:
         self._cluster = cluster
+        self._assign_slots = cluster and assign_slots
         self._movable = port is None
         self.port = port or free_port(cluster=cluster)
         self.dir = Path(tempfile.mkdtemp(prefix="runstream-redis-"))
@@ -98,7 +101,7 @@ class RedisServer:
         else:
             self._failed("exited during start-up")
         self._movable = False
-        if self._cluster:
+        if self._assign_slots:
             self._serve_every_slot()
         return self
 

@@ -1,0 +1,263 @@
+"""A throwaway Redis Cluster on loopback ports, built the way operators build one.
+
+    with LocalCluster(masters=3, replicas=1) as cluster:
+        client = redis.RedisCluster.from_url(cluster.url)
+        cluster.kill(cluster.owner_of("run:1:events"))   # SIGKILL a master
+        cluster.await_failover(dead)                     # its replica took over
+
+Nodes are `redis-server --cluster-enabled yes` on free ports, joined with
+`redis-cli --cluster create ... --cluster-yes`; every wait polls the nodes
+(CLUSTER INFO, INFO replication) instead of sleeping. Nodes are always ended.
+"""
+
+from __future__ import annotations
+
+import atexit
+import functools
+import shutil
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterable
+from types import TracebackType
+
+from redis import Redis
+from redis.exceptions import RedisError
+
+from adapters.redis_stream.client import Client, redis_client
+from adapters.redis_stream.codec import stream_key
+from adapters.redis_stream.event_log import RedisStreamEventLog
+from domain.errors import StorageUnavailable
+from domain.ids import MIN_ID
+from domain.model import StoredEvent
+from tests.factories import new_run_id
+from tests.support.backends import LogBackend
+from tests.support.redis_server import RedisServer
+
+_READY_SECONDS = 30.0
+_POLL_SECONDS = 0.02
+
+
+class LocalCluster:
+    """`masters` masters with `replicas` replicas each, all on 127.0.0.1."""
+
+    def __init__(
+        self, masters: int = 3, replicas: int = 0, node_timeout_ms: int = 5000
+    ) -> None:
+        config = ("--cluster-node-timeout", str(node_timeout_ms))
+        config += ("--cluster-replica-validity-factor", "0")  # any replica may win
+        config += ("--repl-diskless-sync-delay", "0")  # replicas sync at once
+        self.nodes = [
+            RedisServer(cluster=True, assign_slots=False, config=config)
+            for _ in range(masters * (1 + replicas))
+        ]
+        self._masters, self._replicas = masters, replicas
+
+    @property
+    def url(self) -> str:
+        """A seed node's URL (any node will do for a cluster client)."""
+        return self.nodes[0].url
+
+    def start(self) -> LocalCluster:
+        try:
+            for node in self.nodes:
+                node.start()
+            self._create()
+            self.await_healthy()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def close(self) -> None:
+        for node in self.nodes:
+            node.close()
+
+    def masters(self) -> list[RedisServer]:
+        """The running nodes that are masters right now."""
+        return [n for n in self.nodes if n.running and _role(n) == "master"]
+
+    def owner_of(self, key: str) -> RedisServer:
+        """The running master that serves `key`'s slot."""
+        seed = self.masters()[0]
+        slot = int(str(_ask(seed, "CLUSTER", "KEYSLOT", key)))
+        ranges = _ask(seed, "CLUSTER", "SLOTS")
+        assert isinstance(ranges, list)
+        port = next(int(r[2][1]) for r in ranges if r[0] <= slot <= r[1])
+        return next(node for node in self.nodes if node.port == port)
+
+    def replica_of(self, master: RedisServer) -> RedisServer:
+        """A running replica of `master`."""
+        for node in self.nodes:
+            if node.running and node is not master:
+                info = _ask(node, "INFO", "replication")
+                if isinstance(info, dict) and info.get("master_port") == master.port:
+                    return node
+        raise RuntimeError(f"master {master.port} has no replica")
+
+    def migrate(
+        self, key: str, to: RedisServer, midway: Callable[[], object] = lambda: None
+    ) -> None:
+        """Move `key`'s slot to master `to` as `redis-cli --cluster reshard`
+        does; `midway` runs once the keys moved but the slot has not (ASK time)."""
+        source = self.owner_of(key)
+        slot = int(str(_ask(source, "CLUSTER", "KEYSLOT", key)))
+        source_id, target_id = (
+            _ask(source, "CLUSTER", "MYID"),
+            _ask(to, "CLUSTER", "MYID"),
+        )
+        _ask(to, "CLUSTER", "SETSLOT", slot, "IMPORTING", source_id)
+        _ask(source, "CLUSTER", "SETSLOT", slot, "MIGRATING", target_id)
+        keys = _ask(source, "CLUSTER", "GETKEYSINSLOT", slot, 1000)
+        assert isinstance(keys, list)
+        if keys:
+            _ask(source, "MIGRATE", "127.0.0.1", to.port, "", 0, 5000, "KEYS", *keys)
+        midway()
+        for node in [to, source, *self.masters()]:
+            _ask(node, "CLUSTER", "SETSLOT", slot, "NODE", target_id)
+
+    def kill(self, node: RedisServer) -> None:
+        node.stop(kill=True)
+
+    def await_failover(self, dead: RedisServer, timeout: float = 20.0) -> None:
+        """Wait until every live node sees `dead` as failed and the cluster is ok."""
+        deadline = time.monotonic() + timeout
+        while not all(
+            _says_failed(node, dead.port) for node in self.nodes if node.running
+        ):
+            _tick(deadline, "the failed master was never replaced")
+        self.await_healthy(deadline - time.monotonic())
+
+    def await_healthy(self, timeout: float = _READY_SECONDS) -> None:
+        """cluster_state:ok on every running node, every replica in sync."""
+        deadline = time.monotonic() + timeout
+        while not all(_healthy(node) for node in self.nodes if node.running):
+            _tick(deadline, "never became healthy")
+
+    def _create(self) -> None:
+        addresses = [f"127.0.0.1:{node.port}" for node in self.nodes]
+        command = [shutil.which("redis-cli") or "redis-cli", "--cluster", "create"]
+        command += [*addresses, "--cluster-replicas", str(self._replicas)]
+        done = subprocess.run(
+            [*command, "--cluster-yes"], capture_output=True, text=True, timeout=60
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"redis-cli --cluster create failed:\n{done.stdout}")
+
+    def __enter__(self) -> LocalCluster:
+        return self.start()
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def _ask(node: RedisServer, *command: object) -> object:
+    with Redis(port=node.port, decode_responses=True, socket_timeout=2) as client:
+        return client.execute_command(*command)
+
+
+def _role(node: RedisServer) -> str:
+    try:
+        info = _ask(node, "INFO", "replication")
+    except RedisError:
+        return "down"
+    return str(info["role"]) if isinstance(info, dict) else "down"
+
+
+def _healthy(node: RedisServer) -> bool:
+    try:
+        if "cluster_state:ok" not in str(_ask(node, "CLUSTER", "INFO")):
+            return False
+        info = _ask(node, "INFO", "replication")
+    except RedisError:
+        return False
+    assert isinstance(info, dict)
+    return info["role"] == "master" or info.get("master_link_status") == "up"
+
+
+def _says_failed(node: RedisServer, port: int) -> bool:
+    try:
+        lines = str(_ask(node, "CLUSTER", "NODES")).splitlines()
+    except RedisError:
+        return False
+    entry = [line.split() for line in lines if f":{port}@" in line]
+    return not entry or "fail" in entry[0][2].split(",")
+
+
+def _tick(deadline: float, what: str) -> None:
+    if time.monotonic() > deadline:
+        raise RuntimeError(f"the local Redis Cluster {what}")
+    time.sleep(_POLL_SECONDS)
+
+
+class Follower(threading.Thread):
+    """Calls `wait` in a loop over fixed runs, as the fan-out hub does."""
+
+    def __init__(self, log: RedisStreamEventLog, runs: list[int]) -> None:
+        super().__init__(daemon=True)
+        self.log, self.cursors = log, dict.fromkeys(runs, MIN_ID)
+        self.seen: dict[int, list[StoredEvent]] = {run: [] for run in runs}
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            try:
+                found = self.log.wait(self.cursors, 0.05)
+            except StorageUnavailable:
+                time.sleep(0.05)  # as the hub does: retry shortly
+                continue
+            for run_id, events in found.items():
+                self.seen[run_id] += events
+                self.cursors[run_id] = events[-1].id
+
+    def await_count(self, run_id: int, count: int, timeout: float = 10) -> float:
+        began = time.monotonic()
+        while len(self.seen[run_id]) < count and time.monotonic() - began < timeout:
+            time.sleep(0.005)
+        return time.monotonic() - began
+
+
+def runs_on_every_master(cluster: LocalCluster, per_master: int = 1) -> list[int]:
+    """Fresh run ids, `per_master` of them on each master."""
+    found: dict[int, list[int]] = {node.port: [] for node in cluster.masters()}
+    while any(len(runs) < per_master for runs in found.values()):
+        run_id = new_run_id()
+        runs = found[cluster.owner_of(stream_key(run_id)).port]
+        if len(runs) < per_master:
+            runs.append(run_id)
+    return [run_id for runs in found.values() for run_id in runs]
+
+
+@functools.cache
+def shared_cluster() -> LocalCluster:
+    """One 3-master cluster per test process, for tests that only add runs."""
+    cluster = LocalCluster(masters=3).start()
+    atexit.register(cluster.close)
+    return cluster
+
+
+def redis_cluster_log() -> LogBackend:
+    """The Redis Stream adapter on the shared 3-master cluster (contract suite)."""
+    client = _cluster_client(shared_cluster().url)
+
+    def make(ttl_seconds: float = 86400) -> RedisStreamEventLog:
+        return RedisStreamEventLog(client, maxlen=10_000, ttl_seconds=ttl_seconds)
+
+    def purge(run_ids: Iterable[int]) -> None:
+        for run_id in run_ids:
+            client.delete(stream_key(run_id))
+
+    return LogBackend(make=make, purge=purge)
+
+
+@functools.cache
+def _cluster_client(url: str) -> Client:
+    resource = redis_client(url, cluster=True, timeout=2.0)
+    client = next(resource)
+    atexit.register(resource.close)
+    return client
