@@ -19,6 +19,12 @@ def redis_stream_log() -> LogBackend:
     return redis_log_backend()
 
 
+def redis_cluster_log() -> LogBackend:
+    from tests.support.redis_cluster import redis_cluster_log
+
+    return redis_cluster_log()
+
+
 def sqlite_log() -> LogBackend:
     from tests.support.sql_backend import sqlite_log_backend
 
@@ -62,6 +68,7 @@ def mysql_runs() -> RunBackend:
 LOG_BACKENDS = [
     pytest.param(in_memory_log, id="in_memory"),
     pytest.param(redis_stream_log, id="redis_stream", marks=pytest.mark.redis),
+    pytest.param(redis_cluster_log, id="redis_cluster", marks=pytest.mark.redis),
     pytest.param(sqlite_log, id="sqlite"),
     pytest.param(mysql_legacy_log, id="mysql_legacy", marks=pytest.mark.mysql),
     pytest.param(archived_log, id="redis_over_sql_archive", marks=pytest.mark.redis),
