@@ -27,6 +27,7 @@ def create_app(container: Container | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = container.config.events.max_bytes() + BODY_SLACK
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["runstream.closing"] = threading.Event()
+    app.extensions["runstream.stopped"] = threading.Event()
     slow = container.metrics().slow_disconnects
     app.extensions["runstream.stalls"] = StalledWrites(on_drop=slow.inc)
     container.authenticator()  # a malformed RUNSTREAM_API_KEYS fails at startup
@@ -39,20 +40,23 @@ def create_app(container: Container | None = None) -> Flask:
 
 def begin_shutdown(app: Flask) -> None:
     """End every live stream without `close`, so clients reconnect elsewhere,
-    and stop the runs this process executes."""
+    then stop the runs this process executes (their events are stored)."""
     app.extensions["runstream.closing"].set()
     container: Container = app.container  # type: ignore[attr-defined]
     container.fan_out_hub().close()
     manager = getattr(container, "run_manager", None)
-    if manager is not None:
-        try:
+    try:
+        if manager is not None:
             manager().shutdown()
-        except Exception:
-            logger.exception("run manager shutdown failed")
+    except Exception:
+        logger.exception("run manager shutdown failed")
+    finally:
+        app.extensions["runstream.stopped"].set()
 
 
-def finish_shutdown(app: Flask) -> None:
-    """Release the drivers once no request is left."""
+def finish_shutdown(app: Flask, timeout: float = 12.0) -> None:
+    """Once no request is left: wait for begin_shutdown, release the drivers."""
+    app.extensions["runstream.stopped"].wait(timeout)
     container: Container = app.container  # type: ignore[attr-defined]
     container.unwire()
     container.shutdown_resources()

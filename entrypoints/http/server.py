@@ -21,7 +21,9 @@ WORKER_CONNECTIONS = 4000  # open SSE streams per worker, plus JSON requests
 # enough for a page's fetches to reuse a connection, short enough that idle
 # connections do not hold up a graceful shutdown.
 KEEPALIVE_SECONDS = 5
-GRACEFUL_SECONDS = 10  # streams end at once on shutdown; JSON requests finish
+# Streams end at once on shutdown; JSON requests finish, and in-process runs are
+# stopped with their events stored (the run manager takes up to 10 s).
+GRACEFUL_SECONDS = 15
 
 
 def _watch_alive(worker: Any) -> None:
