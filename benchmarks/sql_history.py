@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 
 from adapters.mysql_legacy.engine import build_engine
 from adapters.mysql_legacy.event_log import SqlEventLog
@@ -46,7 +46,7 @@ def mysql_database(server_url: str) -> Iterator[str]:
     with server.connect() as conn:
         conn.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4"))
     try:
-        yield f"{server_url.rstrip('/')}/{name}"
+        yield make_url(server_url).set(database=name).render_as_string(False)
     finally:
         with server.connect() as conn:
             conn.execute(text(f"DROP DATABASE `{name}`"))

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, delete, text
+from sqlalchemy import Engine, create_engine, delete, make_url, text
 
 from adapters.mysql_legacy.engine import sql_engine, writing
 from adapters.mysql_legacy.event_log import SqlEventLog
@@ -43,7 +43,7 @@ def fresh_mysql_database(server_url: str) -> Iterator[str]:
     with server.connect() as conn:
         conn.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4"))
     try:
-        yield f"{server_url.rstrip('/')}/{name}"
+        yield make_url(server_url).set(database=name).render_as_string(False)
     finally:
         with server.connect() as conn:
             conn.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
