@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from domain.model import AgentType, Category, NewEvent, Source, dump_json
 
@@ -101,7 +102,7 @@ class Clients:
         self._send("finish")
         return int(self._receive()["held"])
 
-    def results(self) -> dict:  # type: ignore[type-arg]
+    def results(self) -> dict[str, Any]:
         found = self._receive()
         self.process.wait(timeout=30)
         return found
@@ -112,6 +113,7 @@ class Clients:
         self.process.stdin.write(text + "\n")
         self.process.stdin.flush()
 
-    def _receive(self) -> dict:  # type: ignore[type-arg]
+    def _receive(self) -> dict[str, Any]:
         assert self.process.stdout is not None
-        return json.loads(self.process.stdout.readline())
+        found: dict[str, Any] = json.loads(self.process.stdout.readline())
+        return found

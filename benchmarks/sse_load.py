@@ -17,7 +17,9 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import redis
 import requests
@@ -31,6 +33,7 @@ from benchmarks.load_parts import (
     finished_event,
     produce,
 )
+from benchmarks.load_report import derive, report
 from tests.e2e.live_server import free_port
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -87,26 +90,35 @@ class Target:
         self.process.wait(30)
 
 
-def run_phase(target: Target, phase: Phase, log: RedisStreamEventLog, seconds: float,
-              make_runs) -> dict:  # type: ignore[no-untyped-def]  # fmt: skip
+def run_phase(
+    target: Target,
+    phase: Phase,
+    log: RedisStreamEventLog,
+    seconds: float,
+    make_runs: Callable[[int], list[int]],
+) -> dict[str, Any]:
     run_ids = make_runs(phase.runs)
     paths = [f"/runs/{r}/events/stream?from=live" for r in run_ids] * phase.per_run
     clients = Clients(target.port, paths)
-    cpu_before, began = target.worker.cpu_seconds(), time.monotonic()
-    redis_before = redis_cpu(log)
+    cpu_before, redis_before = target.worker.cpu_seconds(), redis_cpu(log)
     per_run = produce(log.append, run_ids, phase.rate, seconds)
     server_held = target.held()
     held = clients.finish()
     for run_id in run_ids:
         log.append(run_id, [finished_event()])
     results = clients.results()
-    cpu = target.worker.cpu_seconds() - cpu_before
-    return {
-        "server_held": server_held, "redis_cpu": redis_cpu(log) - redis_before,
-        **results, "connected": clients.connected, "held": held, "elapsed": time.monotonic() - began,
-        "expected": per_run * len(paths), "cpu": cpu, "rss": target.worker.rss_mib(),
-        "per_1000": cpu / max(results["received"], 1) * 1000,
-    }  # fmt: skip
+    return derive(
+        {
+            **results,
+            "connected": clients.connected,
+            "held": held,
+            "server_held": server_held,
+            "expected": per_run * len(paths),
+            "cpu": target.worker.cpu_seconds() - cpu_before,
+            "rss": target.worker.rss_mib(),
+            "redis_cpu": redis_cpu(log) - redis_before,
+        }
+    )
 
 
 def redis_cpu(log: RedisStreamEventLog) -> float:
@@ -114,21 +126,28 @@ def redis_cpu(log: RedisStreamEventLog) -> float:
     return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
 
 
-def ours(redis_url: str) -> tuple[Target, object]:
-    env = {"RUNSTREAM_EVENT_LOG": "redis", "RUNSTREAM_REDIS_URL": redis_url,
-           "RUNSTREAM_RUN_REPOSITORY": "memory", "RUNSTREAM_EVENT_ARCHIVE": "none"}  # fmt: skip
+Builder = tuple[Target, Callable[[int], list[int]]]
+
+
+def ours(redis_url: str) -> Builder:
+    env = {
+        "RUNSTREAM_EVENT_LOG": "redis",
+        "RUNSTREAM_REDIS_URL": redis_url,
+        "RUNSTREAM_RUN_REPOSITORY": "memory",
+        "RUNSTREAM_EVENT_ARCHIVE": "none",  # the naive server archives nothing
+    }
     serve = [sys.executable, "-m", "entrypoints.cli", "serve", "--workers", "1"]
     target = Target("runstream (fan-out hub)", serve, env)
 
     def make_runs(count: int) -> list[int]:
-        made = [requests.post(f"{target.url}/runs", json={"task": "bench"})
-                for _ in range(count)]  # fmt: skip
+        url = f"{target.url}/runs"
+        made = [requests.post(url, json={"task": "bench"}) for _ in range(count)]
         return [response.json()["id"] for response in made]
 
     return target, make_runs
 
 
-def naive(redis_url: str, log: RedisStreamEventLog) -> tuple[Target, object]:
+def naive(redis_url: str, log: RedisStreamEventLog) -> Builder:
     command = [sys.executable, "-m", "benchmarks.naive_sse", "--redis", redis_url]
     target = Target("naive (XREAD per subscriber)", command, {})
     next_id = [10_000_000]
@@ -146,37 +165,8 @@ def naive(redis_url: str, log: RedisStreamEventLog) -> tuple[Target, object]:
     return target, make_runs
 
 
-def report(phase: Phase, found: dict[str, dict]) -> None:  # type: ignore[type-arg]
-    print(f"\n== {phase.name}")
-    rows = [("connections opened (clients)", "connected", "{:.0f}"),
-            ("connections held at end (clients)", "held", "{:.0f}"),
-            ("connections held (server gauge)", "server_held", "{}"),
-            ("events expected", "expected", "{:.0f}"),
-            ("events received", "received", "{:.0f}"),
-            ("events duplicated", "duplicates", "{:.0f}"),
-            ("streams closed", "closed", "{:.0f}"),
-            ("push latency p50 ms", "p50", "{:.2f}"),
-            ("push latency p95 ms", "p95", "{:.2f}"),
-            ("push latency p99 ms", "p99", "{:.2f}"),
-            ("server CPU s", "cpu", "{:.2f}"),
-            ("server CPU s / 1000 events", "per_1000", "{:.4f}"),
-            ("server CPU us / event", "per_event_us", "{:.1f}"),
-            ("server RSS MiB", "rss", "{:.1f}"),
-            ("redis CPU s", "redis_cpu", "{:.2f}")]  # fmt: skip
-    names = list(found)
-    print(f"{'':34}" + "".join(f"{n:>32}" for n in names) + f"{'naive/ours':>12}")
-    for label, key, fmt in rows:
-        values = [found[n].get(key) for n in names]
-        cells = "".join(f"{fmt.format(v) if v is not None else '-':>32}" for v in values)
-        ratio = ""
-        if key in ("p50", "p95", "p99", "cpu", "per_1000", "per_event_us", "rss",
-                   "redis_cpu") and len(values) == 2 and all(values):  # fmt: skip
-            ratio = f"{values[1] / values[0]:.2f}x"
-        print(f"{label:34}{cells}{ratio:>12}")
-
-
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description="SSE load: fan-out hub vs naive")
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--redis", default=DEFAULT_REDIS, help="a db it may flush")
     parser.add_argument("--only", choices=["ours", "naive"], default=None)
@@ -184,8 +174,11 @@ def main() -> int:
     redis.Redis.from_url(args.redis).flushdb()
     resource = redis_client(args.redis, timeout=5.0)
     log = RedisStreamEventLog(next(resource), maxlen=10_000, ttl_seconds=3600)
-    results: list[dict[str, dict]] = [{} for _ in PHASES]  # type: ignore[type-arg]
-    builders = {"ours": lambda: ours(args.redis), "naive": lambda: naive(args.redis, log)}
+    results: list[dict[str, dict[str, Any]]] = [{} for _ in PHASES]
+    builders = {
+        "ours": lambda: ours(args.redis),
+        "naive": lambda: naive(args.redis, log),
+    }
     for key, build in builders.items():
         if args.only not in (None, key):
             continue
@@ -193,15 +186,12 @@ def main() -> int:
         try:
             for index, phase in enumerate(PHASES):
                 found = run_phase(target, phase, log, args.seconds, make_runs)
-                for q, key in (("p50", "0.5"), ("p95", "0.95"), ("p99", "0.99")):
-                    value = found["latency"][key]
-                    found[q] = None if value is None else value * 1000
-                found["per_event_us"] = found["per_1000"] * 1000
                 results[index][target.name] = found
         finally:
             target.stop()
+    print(f"\n{args.seconds:.0f} s per phase; load average {os.getloadavg()[0]:.2f}")
     for phase, found in zip(PHASES, results, strict=True):
-        report(phase, found)
+        report(phase.name, found)
     return 0
 
 
