@@ -43,6 +43,8 @@ def readyz(
         "status": "ready",
         "event_log": {
             "adapter": config["event_log"]["backend"],
+            # With failover configured, the adapter serving right now.
+            "serving": getattr(event_log, "serving", config["event_log"]["backend"]),
             "fallback": config["event_log"]["fallback"],
             "reachable": log_problem is None,
         },

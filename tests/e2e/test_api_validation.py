@@ -239,3 +239,15 @@ def test_a_stream_with_an_unknown_from_is_invalid(client):
     response = client.get(f"/runs/{run_id}/events/stream?from=yesterday")
 
     assert_error(response, 400, "INVALID_REQUEST")
+
+
+def test_an_unexpected_failure_is_a_json_internal_error(app, client):
+    from dependency_injector import providers
+
+    class Broken:
+        def execute(self, *args, **kwargs):
+            raise RuntimeError("boom")
+
+    app.container.get_run.override(providers.Object(Broken()))
+
+    assert_error(client.get("/runs/1"), 500, "INTERNAL_ERROR")

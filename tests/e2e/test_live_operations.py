@@ -96,7 +96,7 @@ def test_an_unreachable_event_store_is_redis_unavailable():
     assert ready.status_code == 503
     assert ready.json()["code"] == "REDIS_UNAVAILABLE"
     assert ready.json()["event_log"] == {
-        "adapter": "redis", "fallback": "none", "reachable": False,
+        "adapter": "redis", "serving": "redis", "fallback": "none", "reachable": False,
     }  # fmt: skip
     assert errors >= 1
 
