@@ -71,7 +71,8 @@ class TextRenderer:
 
     def gap(self, data: dict[str, Any]) -> None:
         first, last = data.get("first_available_id"), data.get("last_event_id")
-        self._line("error", f"events after {last} are gone; resuming at {first}")
+        lost = f"events after {last}" if last else "the run's first events"
+        self._line("error", f"{lost} are no longer kept; resuming at {first}")
 
     def notice(self, text: str) -> None:
         self._end_line()

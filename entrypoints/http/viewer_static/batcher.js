@@ -11,6 +11,7 @@ export class Batcher {
     this.handlers = handlers; // apply(envelope), gap(data), afterBatch(stats), closed()
     this.queue = [];
     this.scheduled = false;
+    this.gapAnnounced = false;
     this.stats = { applied: 0, duplicates: 0, lastSequence: 0, lastEventId: null };
   }
 
@@ -36,12 +37,17 @@ export class Batcher {
     for (const item of batch) {
       const data = item.raw !== undefined ? JSON.parse(item.raw) : item.data;
       if (item.kind === "event") this.applyOnce(data);
-      else if (item.kind === "gap") this.handlers.gap(data);
+      else if (item.kind === "gap") this.announceGap(data);
       else closing = true;
     }
     this.handlers.afterBatch(this.stats);
     if (this.queue.length) this.schedule();
     else if (closing) this.handlers.closed();
+  }
+
+  announceGap(data) {
+    this.gapAnnounced = true;
+    this.handlers.gap(data);
   }
 
   applyOnce(envelope) {
@@ -50,6 +56,11 @@ export class Batcher {
       stats.duplicates += 1;
       return;
     }
+    // History pages carry no gap frame: missing sequences say it instead.
+    if (envelope.sequence > stats.lastSequence + 1 && !this.gapAnnounced) {
+      this.handlers.gap({ last_event_id: stats.lastEventId, first_available_id: envelope.id });
+    }
+    this.gapAnnounced = false;
     stats.lastSequence = envelope.sequence;
     stats.lastEventId = envelope.id;
     stats.applied += 1;
