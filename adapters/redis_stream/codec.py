@@ -51,12 +51,15 @@ class SecondStamp:
 
 
 def event_fields(event: NewEvent) -> tuple[str, ...]:
-    """The entry's fields after `timestamp` and `sequence`, names and values."""
+    """The entry's fields after `timestamp` and `sequence`, names and values.
+
+    The enums are StrEnums, so they go out as they are (no `.value` lookup: this
+    runs on every append)."""
     source = event.source
     if source is None:
         return (
             "event_category",
-            event.category.value,
+            event.category,
             "event_action",
             event.action,
             "data",
@@ -66,13 +69,13 @@ def event_fields(event: NewEvent) -> tuple[str, ...]:
         "source_agent_id",
         source.agent_id,
         "source_agent_type",
-        source.agent_type.value,
+        source.agent_type,
         "source_agent_name",
         source.agent_name,
         "source_team_name",
         source.team_name,
         "event_category",
-        event.category.value,
+        event.category,
         "event_action",
         event.action,
         "data",
@@ -99,7 +102,7 @@ def append_args(
     for event in events:
         fields = event_fields(event)
         args.append(len(fields))
-        args.extend(fields)
+        args += fields
     return args
 
 

@@ -78,6 +78,8 @@ class RedisStreamEventLog:
                 f"run {run_id} has finished; its log takes no more events"
             )
         ms, first = reply[0], reply[1]
+        if len(events) == 1:  # the common case, without the zip
+            return [StoredEvent(parse_id(reply[2]), run_id, first, ms, events[0])]
         return [
             StoredEvent(parse_id(entry_id), run_id, first + n, ms, event)
             for n, (entry_id, event) in enumerate(zip(reply[2:], events, strict=True))

@@ -59,14 +59,24 @@ class ScriptRunner:
                 f"the replica timeout ({replica_timeout_ms} ms) must be shorter than "
                 f"the socket timeout ({socket_timeout} s), or WAIT is cut short"
             )
-        self._client = client
+        self._client: Any = client
+        self._cluster = isinstance(client, RedisCluster)
         self._replicas, self._timeout_ms = min_replicas, replica_timeout_ms
+        # The common case (a lone Redis, no WAIT) is one EVALSHA: chosen once.
+        if not self._cluster and not min_replicas:
+            self.run = self._direct  # type: ignore[method-assign]
 
     def run(self, script: Script, key: str, args: Args) -> Any:
-        client = self._client
-        if isinstance(client, RedisCluster):
-            return self._routed(client, script, key, args)
-        return self._on(client, script, key, args, asking=False)
+        """The script's reply; driver errors are raised as they are."""
+        if self._cluster:
+            return self._routed(self._client, script, key, args)
+        return self._on(self._client, script, key, args, asking=False)
+
+    def _direct(self, script: Script, key: str, args: Args) -> Any:
+        try:
+            return self._client.execute_command("EVALSHA", script.sha, 1, key, *args)
+        except NoScriptError:
+            return self._client.execute_command("EVAL", script.source, 1, key, *args)
 
     # The driver objects below are Any: redis-py leaves these methods untyped.
     def _routed(self, cluster: Any, script: Script, key: str, args: Args) -> Any:
