@@ -87,6 +87,13 @@ SETTINGS: tuple[tuple[str, str, Callable[[str, str], Any], str], ...] = (
     ("RUNSTREAM_REDIS_URL", "redis://localhost:6379/0", _text, "redis.url"),
     ("RUNSTREAM_REDIS_CLUSTER", "0", _flag, "redis.cluster"),
     ("RUNSTREAM_REDIS_TIMEOUT_SECONDS", "2", _number(float, 0.25), "redis.timeout"),
+    ("RUNSTREAM_REDIS_MIN_REPLICAS", "0", _number(int, 0), "redis.min_replicas"),
+    (
+        "RUNSTREAM_REDIS_REPLICA_TIMEOUT_MS",
+        "500",
+        _number(int, 1),
+        "redis.replica_timeout_ms",
+    ),
     ("RUNSTREAM_DATABASE_URL", "sqlite:///runstream.db", _text, "database.url"),
     ("RUNSTREAM_STREAM_MAXLEN", "10000", _number(int, 1), "event_log.maxlen"),
     ("RUNSTREAM_EVENT_TTL_SECONDS", "86400", _number(int, 1), "event_log.ttl_seconds"),

@@ -75,6 +75,8 @@ class Container(containers.DeclarativeContainer):
         client=redis_client,
         maxlen=config.event_log.maxlen,
         ttl_seconds=config.event_log.ttl_seconds,
+        min_replicas=config.redis.min_replicas,
+        replica_timeout_ms=config.redis.replica_timeout_ms,
     )
     memory_event_log = providers.Singleton(
         InMemoryEventLog, ttl_seconds=config.event_log.ttl_seconds
