@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
+import tomllib
+from fnmatch import fnmatch
 
 import pytest
+from setuptools import find_namespace_packages
 
 from entrypoints.http.viewer import STATIC
 
@@ -52,3 +55,15 @@ def test_every_module_a_page_imports_is_shipped():
         imports |= set(re.findall(r'from "\./([\w.]+)"', path.read_text()))
 
     assert imports <= set(ASSETS)
+
+
+def test_the_package_ships_every_viewer_file():
+    settings = tomllib.loads((STATIC.parents[2] / "pyproject.toml").read_text())
+    setuptools = settings["tool"]["setuptools"]
+    include = setuptools["packages"]["find"]["include"]
+    patterns = setuptools["package-data"]["*"]
+
+    packages = find_namespace_packages(where=str(STATIC.parents[2]), include=include)
+
+    assert "entrypoints.http.viewer_static" in packages
+    assert all(any(fnmatch(name, p) for p in patterns) for name in ASSETS)
