@@ -20,18 +20,25 @@ from tests.support.run_driver import (
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
-def start_tail(url: str, run_id: int, out: Path, *options: str) -> subprocess.Popen:
-    command = [
-        *runstream("tail"),
-        str(run_id),
-        "--url",
-        url,
-        "--give-up",
-        "60",
-        *options,
-    ]
-    with open(out, "wb") as sink:
-        return subprocess.Popen(command, stdout=sink, stderr=subprocess.PIPE)
+@pytest.fixture
+def start_tail():
+    """Starts `runstream tail` with its output in a file; ends leftovers after."""
+    started: list[subprocess.Popen] = []
+
+    def start(url: str, run_id: int, out: Path, *options: str) -> subprocess.Popen:
+        command = [*runstream("tail"), str(run_id), "--url", url, "--give-up", "60"]
+        with open(out, "wb") as sink:
+            process = subprocess.Popen(
+                [*command, *options], stdout=sink, stderr=subprocess.PIPE
+            )
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
 
 
 def texts_printed(output: str, names: set[str]) -> dict[str, str]:
@@ -44,7 +51,9 @@ def texts_printed(output: str, names: set[str]) -> dict[str, str]:
     return texts
 
 
-def test_tail_survives_a_service_restart_and_prints_the_complete_text_once(tmp_path):
+def test_tail_survives_a_service_restart_and_prints_the_complete_text_once(
+    tmp_path, start_tail
+):
     with local_service(tmp_path) as service:
         run = ExternalRun(service.url)
         run.speak(range(20))
@@ -79,7 +88,9 @@ def test_tail_survives_a_service_restart_and_prints_the_complete_text_once(tmp_p
     assert texts_printed(text_out.read_text(), names) == expected
 
 
-def test_tail_exits_with_distinct_codes_for_failed_and_unknown_runs(tmp_path):
+def test_tail_exits_with_distinct_codes_for_failed_and_unknown_runs(
+    tmp_path, start_tail
+):
     with local_service(tmp_path) as service:
         run = ExternalRun(service.url)
         run.speak(range(2))
