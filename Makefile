@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo serve test install install-test lint
+.PHONY: demo serve test install install-test install-browser lint
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -16,10 +16,15 @@ install-test: $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test,dev]'
 
 demo: install
-	$(BIN)/runstream demo
+	$(BIN)/runstream demo --keep-serving
 
 serve: install
 	$(BIN)/runstream serve
+
+# Debian's chromium and the Playwright driver for the browser tests; without them
+# (no root, no network) those tests skip locally and fail in CI.
+install-browser: install-test
+	-bash .ci/install-browser
 
 lint: install-test
 	$(BIN)/ruff check .
@@ -27,5 +32,5 @@ lint: install-test
 	$(BIN)/mypy domain application
 	$(BIN)/mypy entrypoints adapters
 
-test: lint
+test: lint install-browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

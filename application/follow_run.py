@@ -85,6 +85,8 @@ class FollowRun:
             cursor, last_sequence = batch[-1].id, batch[-1].sequence
             if batch[-1].is_terminal:
                 return
+        if self._ended_before(run_id, cursor):
+            return
         while True:
             found = self._live.wait({run_id: cursor}, idle_seconds, REPLAY_PAGE)
             batch = found.get(run_id, [])
@@ -95,6 +97,11 @@ class FollowRun:
             cursor, last_sequence = batch[-1].id, batch[-1].sequence
             if batch[-1].is_terminal:
                 return
+
+    def _ended_before(self, run_id: RunId, cursor: EventId) -> bool:
+        """The log is closed and the start position is at or after its end."""
+        info = self._events.info(run_id)
+        return info is not None and info.closed and cursor >= info.last_id
 
     def _checked(
         self,

@@ -198,3 +198,15 @@ def test_follow_reports_no_gap_when_resuming_from_a_kept_event(runs):
     items = list(FollowRun(runs, events).execute(run.id, stored[1].id))
 
     assert [e.sequence for e in items] == [4, 5]
+
+
+def test_follow_from_the_terminal_event_of_a_finished_run_ends_at_once(runs, events):
+    run = start(runs, events)
+    add_tokens(runs, events, run.id, 2)
+    FinishRun(runs, events).execute(run.id, RunStatus.COMPLETED)
+    last = events.info(run.id).last_id
+
+    from_last = list(FollowRun(runs, events).execute(run.id, last))
+    from_live = list(FollowRun(runs, events).execute(run.id, from_live=True))
+
+    assert from_last == [] and from_live == []
