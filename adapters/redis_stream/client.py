@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator
+import contextlib
+import threading
+from collections.abc import Generator, Iterator
+from typing import Any
 
 from redis import Redis
 from redis.backoff import NoBackoff
@@ -39,19 +42,48 @@ def redis_client(
         "socket_keepalive": True,
         "health_check_interval": HEALTH_CHECK_SECONDS,
     }
-    client: Client
     if cluster:
-        # Redirections (MOVED/ASK) need a retry; the cluster issue will tune it.
-        client = RedisCluster.from_url(url, retry=Retry(NoBackoff(), 1), **options)
-    else:
-        # No retries: a retried append whose reply was lost would store its batch
-        # twice, and retrying with backoff would overrun the timeout. The pool
-        # already replaces connections the server closed before handing them out.
-        client = Redis.from_url(url, retry=Retry(NoBackoff(), 0), **options)
+        with _shared_cluster(url, options) as shared:
+            yield shared
+        return
+    # No retries: a retried append whose reply was lost would store its batch
+    # twice, and retrying with backoff would overrun the timeout. The pool
+    # already replaces connections the server closed before handing them out.
+    client = Redis.from_url(url, retry=Retry(NoBackoff(), 0), **options)
     try:
         yield client
     finally:
         client.close()
+
+
+# Building a cluster client reads the slot map over the network, so under gevent
+# the first requests of a worker can all start building one at once, and every
+# copy the container does not keep is closed when its generator is collected.
+# One client per URL and options per process, closed by its last user, avoids it.
+_clusters: dict[str, tuple[RedisCluster, int]] = {}
+_clusters_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def _shared_cluster(url: str, options: dict[str, Any]) -> Iterator[RedisCluster]:
+    name = f"{url} {sorted(options.items())}"
+    with _clusters_lock:
+        client, users = _clusters.get(name) or (None, 0)
+        if client is None:
+            # Writes go through ScriptRunner, which never retries them; reads
+            # and PEXPIRE may be repeated once after a refreshed slot map.
+            client = RedisCluster.from_url(url, retry=Retry(NoBackoff(), 1), **options)
+        _clusters[name] = (client, users + 1)
+    try:
+        yield client
+    finally:
+        with _clusters_lock:
+            users = _clusters[name][1] - 1
+            if users:
+                _clusters[name] = (client, users)
+            else:
+                del _clusters[name]
+                client.close()
 
 
 def block_slice(client: Client) -> float:
