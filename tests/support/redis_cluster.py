@@ -13,12 +13,13 @@ Nodes are `redis-server --cluster-enabled yes` on free ports, joined with
 from __future__ import annotations
 
 import atexit
+import contextlib
 import functools
 import shutil
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from types import TracebackType
 
 from redis import Redis
@@ -115,6 +116,11 @@ class LocalCluster:
         midway()
         for node in [to, source, *self.masters()]:
             _ask(node, "CLUSTER", "SETSLOT", slot, "NODE", target_id)
+
+    def flush(self) -> None:
+        """Delete every key on every master."""
+        for node in self.masters():
+            _ask(node, "FLUSHALL")
 
     def kill(self, node: RedisServer) -> None:
         node.stop(kill=True)
@@ -231,6 +237,25 @@ def runs_on_every_master(cluster: LocalCluster, per_master: int = 1) -> list[int
         if len(runs) < per_master:
             runs.append(run_id)
     return [run_id for runs in found.values() for run_id in runs]
+
+
+@contextlib.contextmanager
+def cluster_service_env(cluster: LocalCluster) -> Iterator[dict[str, str]]:
+    """Environment for `runstream serve` on `cluster`, runs in a fresh SQLite
+    file. Service run ids restart at 1, so the cluster is flushed around it."""
+    from tests.support.sql_backend import fresh_sqlite_url
+
+    cluster.flush()
+    with fresh_sqlite_url() as url:
+        yield {
+            "RUNSTREAM_EVENT_LOG": "redis",
+            "RUNSTREAM_REDIS_CLUSTER": "1",
+            "RUNSTREAM_REDIS_URL": cluster.url,
+            "RUNSTREAM_EVENT_ARCHIVE": "none",
+            "RUNSTREAM_RUN_REPOSITORY": "sql",
+            "RUNSTREAM_DATABASE_URL": url,
+        }
+    cluster.flush()
 
 
 @functools.cache
