@@ -2,6 +2,9 @@
 
     .venv/bin/python -m benchmarks.redis_append [--url URL] [--n 5000]
 
+With --url at one master of a Redis Cluster, every stream is one that master
+serves: the figures are that master's.
+
 Prints single-append latency, batch throughput and the wake-up latency of a
 blocked waiter (another process), each beside the same figure for bare redis-py
 XADD / XREAD BLOCK on the same server, and the ratio adapter / bare. Targets:
@@ -19,6 +22,7 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
 
+from redis.exceptions import MovedError
 from redis.utils import HIREDIS_AVAILABLE
 
 from adapters.redis_stream.client import Client, redis_client
@@ -79,7 +83,8 @@ def single_latency(
     for _ in range(n):
         samples[0].extend(_timed(ours, 1))
         samples[1].extend(_timed(bare, 1))
-    client.delete(stream_key(run), key)
+    for done in (stream_key(run), key):  # one key per DEL: a cluster node
+        client.delete(done)
     return samples
 
 
@@ -101,7 +106,8 @@ def throughput(
     for _ in range(rounds):
         spent[0] += _timed(lambda: log.append(run, batch), 1)[0]
         spent[1] += _timed(bare_batch, 1)[0]
-    client.delete(stream_key(run), key)
+    for done in (stream_key(run), key):  # one key per DEL: a cluster node
+        client.delete(done)
     return rounds * size / spent[0] * 1e6, rounds * size / spent[1] * 1e6
 
 
@@ -167,9 +173,15 @@ def _waiter_blocked(client: Client) -> bool:
 
 
 def _fresh_run(client: Client) -> tuple[int, str]:
-    run = random.randrange(10**15, 10**16)
-    client.delete(stream_key(run))
-    return run, stream_key(run)
+    """A new run; on a Redis Cluster node, one whose key that node serves (so
+    pointing --url at a master measures that master)."""
+    while True:
+        run = random.randrange(10**15, 10**16)
+        try:
+            client.delete(stream_key(run))
+        except MovedError:
+            continue
+        return run, stream_key(run)
 
 
 def _row(label: str, ours: float, bare: float, unit: str) -> None:
