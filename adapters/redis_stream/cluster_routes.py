@@ -37,6 +37,7 @@ class Routes:
         self._channels: dict[str, set[str]] = defaultdict(set)
         self._listeners: dict[str, NodeListener] = {}
         self._unrouted: set[RunId] = set()
+        self._changed: set[str] = set()  # nodes whose channels `_push` owes
         self._stale_map = False
         self._next_repair = 0.0
 
@@ -65,6 +66,7 @@ class Routes:
         with self._lock:
             for node in lost:
                 self._listeners.pop(node, None)
+                self._changed.add(node)
                 for channel in self._channels.pop(node, set()):
                     self._unroute(run_of_channel(channel))
             for channel in misrouted:
@@ -134,18 +136,24 @@ class Routes:
         self._unrouted.discard(run_id)
         self._node_of[run_id] = node
         self._channels[node].add(channel)
+        self._changed.add(node)
 
     def _unroute(self, run_id: RunId) -> None:
         node = self._node_of.pop(run_id, None)
         if node is not None:
             self._channels[node].discard(notice_channel(run_id))
+            self._changed.add(node)
             self._unrouted.add(run_id)
 
     def _push(self) -> None:
-        for node, channels in list(self._channels.items()):
+        """Hand each changed node's channels to its listener (started on
+        demand, stopped once it has none)."""
+        changed, self._changed = self._changed, set()
+        for node in changed:
+            channels = self._channels.get(node)
             listener = self._listeners.get(node)
             if not channels:
-                del self._channels[node]
+                self._channels.pop(node, None)
                 if listener is not None:
                     self._listeners.pop(node).stop()
                 continue
@@ -154,6 +162,7 @@ class Routes:
             if listener is None:  # not in the slot map any more
                 for channel in list(channels):
                     self._unroute(run_of_channel(channel))
+                self._changed.discard(node)
                 continue
             self._listeners[node] = listener
             listener.want(channels)

@@ -3,6 +3,7 @@ sharded notices instead of one XREAD, and slots that move while runs are live.""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 
@@ -13,9 +14,11 @@ from adapters.redis_stream.client import Client, redis_client
 from adapters.redis_stream.cluster_wait import ClusterWait
 from adapters.redis_stream.codec import stream_key
 from adapters.redis_stream.event_log import RedisStreamEventLog
+from domain.errors import StorageUnavailable
 from domain.ids import MIN_ID, EventId
+from domain.model import StoredEvent
 from tests.factories import new_run_id, started, token
-from tests.support.redis_cluster import Follower, LocalCluster, runs_on_every_master
+from tests.support.redis_cluster import LocalCluster
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
 
@@ -38,6 +41,44 @@ def log(client: Client) -> Iterator[RedisStreamEventLog]:
     adapter = RedisStreamEventLog(client, resync_seconds=0.3)
     yield adapter
     adapter.close()
+
+
+class Follower(threading.Thread):
+    """Calls `wait` in a loop over fixed runs, as the fan-out hub does."""
+
+    def __init__(self, log: RedisStreamEventLog, runs: list[int]) -> None:
+        super().__init__(daemon=True)
+        self.log, self.cursors = log, dict.fromkeys(runs, MIN_ID)
+        self.seen: dict[int, list[StoredEvent]] = {run: [] for run in runs}
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            try:
+                found = self.log.wait(self.cursors, 0.05)
+            except StorageUnavailable:
+                time.sleep(0.05)  # as the hub does: retry shortly
+                continue
+            for run_id, events in found.items():
+                self.seen[run_id] += events
+                self.cursors[run_id] = events[-1].id
+
+    def await_count(self, run_id: int, count: int, timeout: float = 10) -> float:
+        began = time.monotonic()
+        while len(self.seen[run_id]) < count and time.monotonic() - began < timeout:
+            time.sleep(0.005)
+        return time.monotonic() - began
+
+
+def runs_on_every_master(cluster: LocalCluster, per_master: int = 1) -> list[int]:
+    """Fresh run ids, `per_master` of them on each master."""
+    found: dict[int, list[int]] = {node.port: [] for node in cluster.masters()}
+    while any(len(runs) < per_master for runs in found.values()):
+        run_id = new_run_id()
+        runs = found[cluster.owner_of(stream_key(run_id)).port]
+        if len(runs) < per_master:
+            runs.append(run_id)
+    return [run_id for runs in found.values() for run_id in runs]
 
 
 def sharded_subscribers(node_port: int) -> list[int]:

@@ -18,7 +18,8 @@ from adapters.redis_stream.event_log import RedisStreamEventLog
 from domain.errors import StorageUnavailable
 from domain.model import Category, NewEvent, StoredEvent
 from tests.factories import new_run_id, started
-from tests.support.redis_cluster import Follower, LocalCluster, runs_on_every_master
+from tests.integration.test_cluster_event_log import Follower, runs_on_every_master
+from tests.support.redis_cluster import LocalCluster
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
 
@@ -105,15 +106,8 @@ def kill_a_master_mid_run(min_replicas: int, restart: bool) -> Outcome:
         resource, client = connect(cluster)
         log = RedisStreamEventLog(client, min_replicas=min_replicas)
         runs = runs_on_every_master(cluster, per_master=2)
-        for run_id in runs:
-            log.append(run_id, [started()])
+        producers, follower = _produce_and_follow(log, runs)
         victim = cluster.owner_of(stream_key(runs[0]))
-        numbers = itertools.count()
-        producers = [Producer(log, run_id, numbers) for run_id in runs]
-        follower = Follower(log, runs)
-        for thread in [follower, *producers]:
-            thread.start()
-        _await_more(producers, 10)
 
         killed_at = time.monotonic()
         cluster.kill(victim)
@@ -132,6 +126,21 @@ def kill_a_master_mid_run(min_replicas: int, restart: bool) -> Outcome:
         log.close()
         resource.close()
     return Outcome(resumed - killed_at, producers, follower, logs)
+
+
+def _produce_and_follow(
+    log: RedisStreamEventLog, runs: list[int]
+) -> tuple[list[Producer], Follower]:
+    """A producer per run and one follower of all, ten appends into each run."""
+    for run_id in runs:
+        log.append(run_id, [started()])
+    numbers = itertools.count()
+    producers = [Producer(log, run_id, numbers) for run_id in runs]
+    follower = Follower(log, runs)
+    for thread in [follower, *producers]:
+        thread.start()
+    _await_more(producers, 10)
+    return producers, follower
 
 
 def test_a_killed_masters_replica_takes_over_and_appends_and_live_waits_resume():
