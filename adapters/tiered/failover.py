@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-from domain.errors import StorageUnavailable
+from domain.errors import DomainError, StorageUnavailable
 from domain.ids import MAX_ID, MIN_ID, EventId
 from domain.model import LogInfo, NewEvent, RunId, StoredEvent
 from domain.ports import EventLog
@@ -58,7 +58,7 @@ class FailoverEventLog:
         self._fallback = fallback
         self._names = names
         self._before_failover = before_failover
-        self._primary_head = primary_head or primary.info
+        self._primary_head = primary_head or self._primary_info
         self._backoff = probe_backoff
         self._lock = threading.RLock()
         self._open = False
@@ -152,6 +152,9 @@ class FailoverEventLog:
             self._counts["failovers"] += 1
             threading.Thread(target=self._probe, daemon=True, name="failback").start()
 
+    def _primary_info(self, run_id: RunId) -> LogInfo | None:
+        return self._primary.info(run_id)
+
     def _probe(self) -> None:
         delay, ceiling = self._backoff
         while True:
@@ -162,6 +165,9 @@ class FailoverEventLog:
                 return
             except StorageUnavailable:
                 delay = min(delay * 2, ceiling)
+            except DomainError:
+                logger.exception("failing back failed; still serving the fallback")
+                delay = ceiling
 
     def _fail_back(self) -> None:
         """Copy what the primary lacks, then switch back, appends held meanwhile."""
