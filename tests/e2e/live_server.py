@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import signal
 import socket
@@ -23,26 +22,6 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-# `runstream serve` through the CLI; while a sibling subcommand module is still
-# missing (they are written in parallel), the same serve module without the CLI.
-_SERVE_ONLY = (
-    "import argparse, sys\n"
-    "from entrypoints.commands import serve\n"
-    "parser = argparse.ArgumentParser()\n"
-    "serve.add_arguments(parser)\n"
-    "sys.exit(serve.run(parser.parse_args()))\n"
-)
-
-
-def serve_command() -> list[str]:
-    from entrypoints.cli import COMMANDS
-
-    modules = [f"entrypoints.commands.{name}" for name in COMMANDS]
-    if all(importlib.util.find_spec(module) for module in modules):
-        return [sys.executable, "-m", "entrypoints.cli", "serve"]
-    return [sys.executable, "-c", _SERVE_ONLY]
-
-
 class LiveServer:
     """A running server; `url` is its base URL. Stop it with `stop()`."""
 
@@ -51,7 +30,8 @@ class LiveServer:
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = tempfile.TemporaryFile()  # noqa: SIM115 - read until stop()
         full_env = {**os.environ, "RUNSTREAM_HEARTBEAT_SECONDS": "0.3", **env}
-        command = serve_command() + ["--port", str(self.port)]
+        command = [sys.executable, "-m", "entrypoints.cli", "serve"]
+        command += ["--port", str(self.port)]
         command += ["--workers", str(workers)]
         self.process = subprocess.Popen(
             command, cwd=ROOT, env=full_env, stdout=self.log, stderr=self.log
