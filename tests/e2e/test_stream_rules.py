@@ -156,7 +156,7 @@ def test_a_stream_says_gap_before_skipping_events_that_are_gone():
     app.container.fan_out_hub().close()
 
 
-def test_a_subscriber_that_fell_out_of_the_window_is_ended_without_close():
+def test_a_subscriber_that_fell_out_of_the_window_is_ended_then_resumes_from_the_log():
     app = make_app()
     hub = FanOutHub(
         app.container.event_log(),
@@ -167,17 +167,28 @@ def test_a_subscriber_that_fell_out_of_the_window_is_ended_without_close():
     client = app.test_client()
     run_id = start(client)
     response = client.get(f"/runs/{run_id}/events/stream", buffered=False)
-    read_frames(response, until=lambda frames: any(f.comments for f in frames))
+    seen = read_frames(response, until=lambda frames: any(f.comments for f in frames))
     ids = append(client, run_id, 20)
     watcher = threading.Thread(target=hub.wait, args=({run_id: _id(ids[-2])}, 5))
     watcher.start()
     watcher.join()
 
     rest = read_frames(response)
+    client.post(f"/runs/{run_id}/cancel")
+    resumed = events_of(
+        read_frames(
+            client.get(
+                f"/runs/{run_id}/events/stream",
+                headers={"Last-Event-ID": events_of(seen)[-1].id},
+            )
+        )
+    )
 
     assert "close" not in [f.event for f in rest]
     metrics = client.get("/metrics").data.decode()
     assert "runstream_slow_subscriber_disconnects_total 1.0" in metrics
+    assert [f.id for f in resumed[:20]] == ids
+    assert [f.event for f in resumed[20:]] == ["lifecycle.cancelled", "close"]
     hub.close()
 
 
