@@ -73,16 +73,19 @@ class RedisStreamEventLog:
             reply = self._scripts.run(self._append, stream_key(run_id), args)
         except REDIS_ERRORS as err:
             raise _unavailable(err) from err
-        if len(reply) == 1:
+        if not reply:
             raise RunNotActive(
                 f"run {run_id} has finished; its log takes no more events"
             )
-        ms, first = reply[0], reply[1]
         if len(events) == 1:  # the common case, without the zip
-            return [StoredEvent(parse_id(reply[2]), run_id, first, ms, events[0])]
+            first, ms, entry_id = reply.split(" ")
+            return [
+                StoredEvent(parse_id(entry_id), run_id, int(first), int(ms), events[0])
+            ]
+        first, ms, *ids = reply.split(" ")
         return [
-            StoredEvent(parse_id(entry_id), run_id, first + n, ms, event)
-            for n, (entry_id, event) in enumerate(zip(reply[2:], events, strict=True))
+            StoredEvent(parse_id(entry_id), run_id, int(first) + n, int(ms), event)
+            for n, (entry_id, event) in enumerate(zip(ids, events, strict=True))
         ]
 
     def store(self, run_id: RunId, events: Sequence[StoredEvent]) -> int:

@@ -69,25 +69,35 @@ _NOTIFY = """
 if newest then redis.call('SPUBLISH', '{' .. key .. '}:notify', newest) end
 """
 
-# Returns {0} when the log is closed, else {time_ms, first_sequence, id...}.
+# Returns '' when the log is closed, else one string, "first_sequence time_ms id
+# ...": converting a Lua table reply costs the server more than splitting a
+# string costs the client, and a single event (the common case) skips the loop.
 _APPEND = """
 local key = KEYS[1]
 local _, sequence, terminal = last_entry(key)
-if terminal then return {0} end
+if terminal then return '' end
 local now = redis.call('TIME')
 local ms = now[1] * 1000 + floor(now[2] / 1000)
 local stamp
 if now[1] == ARGV[2] then stamp = ARGV[3] .. format('%03dZ', ms % 1000)
 else stamp = iso_time(ms) end
-local reply = {ms, sequence + 1}
-local i, argc, maxlen, newest = 4, #ARGV, ARGV[1], nil
-while i <= argc do
-  local k = tonumber(ARGV[i])
-  sequence = sequence + 1
+local head = format('%d %d ', sequence + 1, ms)
+local maxlen, argc, newest, reply = ARGV[1], #ARGV, nil, nil
+if argc == 4 + ARGV[4] then
   newest = redis.call('XADD', key, 'MAXLEN', '~', maxlen, '*', 'timestamp', stamp,
-    'sequence', format('%d', sequence), unpack(ARGV, i + 1, i + k))
-  reply[#reply + 1] = newest
-  i = i + k + 1
+    'sequence', sequence + 1, unpack(ARGV, 5))
+  reply = head .. newest
+else
+  local ids, i = {}, 4
+  while i <= argc do
+    local k = tonumber(ARGV[i])
+    sequence = sequence + 1
+    newest = redis.call('XADD', key, 'MAXLEN', '~', maxlen, '*', 'timestamp',
+      stamp, 'sequence', sequence, unpack(ARGV, i + 1, i + k))
+    ids[#ids + 1] = newest
+    i = i + k + 1
+  end
+  reply = head .. table.concat(ids, ' ')
 end
 """
 
