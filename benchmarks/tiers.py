@@ -1,0 +1,121 @@
+"""Durable tiers, measured: failover to SQL and back, appends on the fallback,
+and the archive's write-behind lag under a run streaming 2,000 events/s.
+
+    .venv/bin/python -m benchmarks.tiers [--database URL] [--rate 2000] [--seconds 10]
+
+Redis is a throwaway `redis-server` this command starts and stops; the SQL log
+is a fresh SQLite file unless --database names another (e.g. a MariaDB database).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from adapters.mysql_legacy.engine import build_engine
+from adapters.mysql_legacy.event_log import SqlEventLog
+from adapters.mysql_legacy.schema import upgrade
+from adapters.redis_stream.client import redis_client
+from adapters.redis_stream.event_log import RedisStreamEventLog
+from adapters.tiered.failover import FailoverEventLog
+from domain.model import AgentType, Category, NewEvent, Source
+from entrypoints.event_logs import compose_event_log
+from tests.support.redis_server import RedisServer
+
+SOURCE = Source("w1", AgentType.WORKER, "Worker 1", "research")
+TOKEN = NewEvent.build(Category.LLM, "stream", {"content": "x" * 200}, SOURCE)
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
+
+
+def build(redis_url: str, database: str) -> FailoverEventLog:
+    engine = build_engine(database)
+    upgrade(engine)
+    client = next(redis_client(redis_url, timeout=0.5))
+    hot = RedisStreamEventLog(client, maxlen=10_000)
+    log = compose_event_log(
+        "redis", "sql", "sql",
+        memory=lambda: None, sql=lambda: SqlEventLog(engine), redis=lambda: hot,
+    )  # fmt: skip
+    assert isinstance(log, FailoverEventLog)
+    return log
+
+
+def archive_lag(log: FailoverEventLog, rate: int, seconds: float) -> None:
+    archiver = log._primary.archiver  # type: ignore[attr-defined]
+    archiver.lag_samples.clear()
+    batch = max(1, rate // 100)
+    began = time.monotonic()
+    sent = 0
+    while time.monotonic() - began < seconds:
+        log.append(1, [TOKEN] * batch)
+        sent += batch
+        time.sleep(max(0.0, began + sent / rate - time.monotonic()))
+    archiver.flush(timeout=30)
+    lags = [lag * 1000 for lag in archiver.lag_samples]
+    elapsed = time.monotonic() - began
+    print(f"archive lag at {sent / elapsed:,.0f} events/s for {elapsed:.0f} s: "
+          f"p50 {pct(lags, 0.5):.1f} ms, p99 {pct(lags, 0.99):.1f} ms, "
+          f"max {max(lags, default=0):.1f} ms ({len(lags)} batches)")  # fmt: skip
+
+
+def outage(log: FailoverEventLog, redis: RedisServer, seconds: float) -> None:
+    latencies: list[float] = []
+    stop = threading.Event()
+
+    def producer() -> None:
+        while not stop.is_set():
+            began = time.monotonic()
+            log.append(2, [TOKEN])
+            latencies.append(time.monotonic() - began)
+
+    log.append(2, [TOKEN] * 100)
+    thread = threading.Thread(target=producer)
+    thread.start()
+    time.sleep(0.5)
+    stopped = time.monotonic()
+    redis.stop(kill=True)
+    while log.serving != "sql":
+        time.sleep(0.001)
+    failover = time.monotonic() - stopped
+    on_fallback = len(latencies)
+    time.sleep(seconds)
+    fallback_rate = (len(latencies) - on_fallback) / seconds
+    restarted = time.monotonic()
+    redis.start()
+    while log.serving != "redis":
+        time.sleep(0.001)
+    failback = time.monotonic() - restarted
+    stop.set()
+    thread.join()
+    print(f"failover: {failover * 1000:.0f} ms from Redis killed to serving from SQL")
+    print(f"on the fallback: {fallback_rate:,.0f} single appends/s "
+          f"(append p50 {statistics.median(latencies) * 1e3:.2f} ms, "
+          f"max {max(latencies) * 1e3:.0f} ms)")  # fmt: skip
+    print(f"failback: {failback * 1000:.0f} ms from Redis restarted (empty) to "
+          f"serving from Redis, outage events copied back")  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database", help="SQLAlchemy URL (default: temp SQLite)")
+    parser.add_argument("--rate", type=int, default=2000)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp, RedisServer() as redis:
+        database = args.database or f"sqlite:///{Path(tmp) / 'tiers.db'}"
+        print(f"Redis {redis.url} (throwaway), SQL {database.split('@')[-1]}")
+        log = build(redis.url, database)
+        archive_lag(log, args.rate, args.seconds)
+        outage(log, redis, min(args.seconds, 5.0))
+
+
+if __name__ == "__main__":
+    main()
