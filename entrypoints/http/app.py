@@ -31,6 +31,11 @@ def create_app(container: Container | None = None) -> Flask:
     slow = container.metrics().slow_disconnects
     app.extensions["runstream.stalls"] = StalledWrites(on_drop=slow.inc)
     container.authenticator()  # a malformed RUNSTREAM_API_KEYS fails at startup
+    # Build the selected adapters, hub and run manager once, before any request:
+    # under gevent, racing first requests could each build a Singleton whose
+    # construction yields, leaving two archivers or hubs in one process.
+    container.run_manager()
+    container.fan_out_hub()
     errors.register_errors(app)
     for blueprint in (runs.bp, events.bp, stream.bp, ops.bp, viewer_bp):
         app.register_blueprint(blueprint)
