@@ -95,10 +95,11 @@ def stored_fields(stored: StoredEvent) -> tuple[str, ...]:
 
 
 def append_args(
-    maxlen: int, stamp: tuple[str, str], events: Sequence[NewEvent]
+    maxlen: int, stamp: tuple[str, str], deadline_ms: int, events: Sequence[NewEvent]
 ) -> list[str | int]:
-    """ARGV of the APPEND script; `stamp` is SecondStamp.now()."""
-    args: list[str | int] = [maxlen, *stamp]
+    """ARGV of the APPEND script; `stamp` is SecondStamp.now(), `deadline_ms` the
+    unix ms after which the server must not store the batch."""
+    args: list[str | int] = [maxlen, *stamp, deadline_ms]
     for event in events:
         fields = event_fields(event)
         args.append(len(fields))

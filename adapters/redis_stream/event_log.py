@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 
 from redis.cluster import RedisCluster
@@ -35,7 +36,10 @@ class RedisStreamEventLog:
     (WAIT, up to `replica_timeout_ms`). On a Redis Cluster the scripts also
     announce each write on the run's sharded notice channel, and `wait` follows
     those notices (ClusterWait), re-reading every watched run at least every
-    `resync_seconds`, instead of one XREAD over all runs.
+    `resync_seconds`, instead of one XREAD over all runs. An append that reaches
+    Redis later than the client's socket timeout plus `clock_skew_seconds` (a
+    frozen server) is refused by the script, so a write the caller saw fail and
+    retried elsewhere can never appear afterwards.
     """
 
     def __init__(
@@ -46,6 +50,7 @@ class RedisStreamEventLog:
         min_replicas: int = 0,
         replica_timeout_ms: int = 500,
         resync_seconds: float = 2.0,
+        clock_skew_seconds: float = 1.0,
     ) -> None:
         if maxlen < 1:
             raise ValueError(f"maxlen must be at least 1, not {maxlen}")
@@ -55,6 +60,8 @@ class RedisStreamEventLog:
         self._maxlen = maxlen
         self._ttl_ms = int(ttl_seconds * 1000)
         self._stamp = SecondStamp()
+        timeout = client.get_connection_kwargs().get("socket_timeout") or 2.0
+        self._deadline_ms = int((timeout + clock_skew_seconds) * 1000)
         self._scripts = ScriptRunner(client, min_replicas, replica_timeout_ms)
         self._waiter: ClusterWait | StreamWait
         if isinstance(client, RedisCluster):
@@ -68,11 +75,17 @@ class RedisStreamEventLog:
         if not events:
             return []
         check_batch_order(run_id, events)
-        args = append_args(self._maxlen, self._stamp.now(), events)
+        deadline = int(time.time() * 1000) + self._deadline_ms
+        args = append_args(self._maxlen, self._stamp.now(), deadline, events)
         try:
             reply = self._scripts.run(self._append, stream_key(run_id), args)
         except REDIS_ERRORS as err:
             raise _unavailable(err) from err
+        if reply == "late":
+            raise StorageUnavailable(
+                f"run {run_id}: Redis ran the append after the caller gave up; "
+                "nothing was stored"
+            )
         if not reply:
             raise RunNotActive(
                 f"run {run_id} has finished; its log takes no more events"

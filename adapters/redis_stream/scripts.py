@@ -5,9 +5,10 @@ hash tag puts it in the key's own slot.
 
 APPEND's ARGV: the MAXLEN, the caller's current unix second and that second as
 an ISO prefix (a formatting cache: the script stamps with the server's TIME and
-uses the prefix only when the seconds agree), then one group per event: a count
-`k` and `k` field names and values for XADD. STORE's ARGV: the MAXLEN, the
-expected last id, then per event a count `k`, its id and its fields.
+uses the prefix only when the seconds agree), the caller's deadline in unix ms,
+then one group per event: a count `k` and `k` field names and values for XADD.
+STORE's ARGV: the MAXLEN, the expected last id, then per event a count `k`, its
+id and its fields.
 """
 
 from __future__ import annotations
@@ -69,26 +70,30 @@ _NOTIFY = """
 if newest then redis.call('SPUBLISH', '{' .. key .. '}:notify', newest) end
 """
 
-# Returns '' when the log is closed, else one string, "first_sequence time_ms id
-# ...": converting a Lua table reply costs the server more than splitting a
-# string costs the client, and a single event (the common case) skips the loop.
+# Returns '' when the log is closed, 'late' when the call reached the server after
+# the caller's deadline (a server frozen past the client's timeout must not store
+# a batch the caller was told failed and wrote elsewhere), else one string,
+# "first_sequence time_ms id ...": converting a Lua table reply costs the server
+# more than splitting a string costs the client, and a single event (the common
+# case) skips the loop.
 _APPEND = """
 local key = KEYS[1]
-local _, sequence, terminal = last_entry(key)
-if terminal then return '' end
 local now = redis.call('TIME')
 local ms = now[1] * 1000 + floor(now[2] / 1000)
+if ms > tonumber(ARGV[4]) then return 'late' end
+local _, sequence, terminal = last_entry(key)
+if terminal then return '' end
 local stamp
 if now[1] == ARGV[2] then stamp = ARGV[3] .. format('%03dZ', ms % 1000)
 else stamp = iso_time(ms) end
 local head = format('%d %d ', sequence + 1, ms)
 local maxlen, argc, newest, reply = ARGV[1], #ARGV, nil, nil
-if argc == 4 + ARGV[4] then
+if argc == 5 + ARGV[5] then
   newest = redis.call('XADD', key, 'MAXLEN', '~', maxlen, '*', 'timestamp', stamp,
-    'sequence', sequence + 1, unpack(ARGV, 5))
+    'sequence', sequence + 1, unpack(ARGV, 6))
   reply = head .. newest
 else
-  local ids, i = {}, 4
+  local ids, i = {}, 5
   while i <= argc do
     local k = tonumber(ARGV[i])
     sequence = sequence + 1
