@@ -70,6 +70,10 @@ class FailoverEventLog:
         self._resumed = threading.Event()
 
     @property
+    def primary(self) -> EventLog:
+        return self._primary
+
+    @property
     def serving(self) -> str:
         return self._names[1] if self._open else self._names[0]
 

@@ -15,6 +15,9 @@ from prometheus_client import (
     multiprocess,
 )
 
+from application.run_manager import RunManager
+from entrypoints.http.state_metrics import StateMetrics
+
 LATENCY_BUCKETS = (
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
 )  # fmt: skip
@@ -54,6 +57,12 @@ class Metrics:
             "runstream_backend_errors", "Event log or run repository failures",
             registry=registry,
         )  # fmt: skip
+
+        self.state = StateMetrics(registry)
+
+    def refresh(self, event_log: object, manager: RunManager | None) -> None:
+        """Read the gauges of the event-log tiers and the run manager."""
+        self.state.refresh(event_log, manager)
 
     def backend_error(self, error: Exception) -> None:
         del error

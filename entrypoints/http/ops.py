@@ -7,6 +7,7 @@ from typing import Any
 from dependency_injector.wiring import Provide, inject
 from flask import Blueprint, Response, jsonify
 
+from application.run_manager import RunManager
 from domain.errors import DomainError
 from domain.ports import EventLog, RunRepository
 from entrypoints.container import Container
@@ -63,7 +64,12 @@ def readyz(
 
 @bp.get("/metrics")
 @inject
-def metrics(metrics: Metrics = Provide[Container.metrics]) -> Response:
+def metrics(
+    metrics: Metrics = Provide[Container.metrics],
+    event_log: EventLog = Provide[Container.event_log],
+    manager: RunManager = Provide[Container.run_manager],
+) -> Response:
+    metrics.refresh(event_log, manager)
     text, content_type = metrics.render()
     return Response(text, content_type=content_type)
 

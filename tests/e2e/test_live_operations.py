@@ -211,3 +211,10 @@ class TestAuthentication:
         assert [f.event for f in own.events()][-1] == "close"
         assert other_stream.status == 401
         assert history.status_code == 401
+
+
+def test_metrics_report_the_event_writer_and_runs_in_process(client):
+    text = client.get("/metrics").get_data(as_text=True)
+
+    assert "runstream_writer_queue_events 0.0" in text
+    assert "runstream_active_runs 0.0" in text

@@ -87,8 +87,14 @@ def test_an_outage_loses_and_repeats_nothing_and_every_run_completes(
         for thread in threads[1:]:
             thread.join(timeout=60)
         logs = [history(url, run["id"]) for run in (simulated, external)]
+        metrics = requests.get(f"{url}/metrics", timeout=10).text
+        ready = requests.get(f"{url}/readyz", timeout=10).json()
 
     assert finished.status_code == 200
+    assert ready["event_log"]["serving"] == "redis"
+    assert 'runstream_event_log_serving{tier="redis"} 1.0' in metrics
+    assert "runstream_event_log_failovers 1.0" in metrics
+    assert "runstream_archive_lag_seconds" in metrics
     assert statuses == ["completed", "completed"]
     assert all(code == 201 for code in producer.statuses)
     assert producer.slowest < REDIS_TIMEOUT * 2 + 1.0
