@@ -21,13 +21,26 @@ class SubscriberLagged(DomainError):
     """A subscriber fell further behind than the hub keeps; resume from the log."""
 
 
+# Writes a batch's frames (joined) for a subscriber that waits at the run's head,
+# without waking it; False when it could not (the subscriber is woken instead).
+# Called under the hub's lock: it must not block.
+Sink = Callable[[bytes, list[StoredEvent]], bool]
+
+
+@dataclass(eq=False)
+class _Waiter:
+    wake: threading.Event
+    cursor: EventId
+    sink: Sink | None
+
+
 @dataclass(eq=False)
 class _Watch:
     """A watched run: its recent events and the subscribers waiting on it."""
 
     recent: RecentEvents
     seen: float
-    waiters: set[threading.Event] = field(default_factory=set)
+    waiters: set[_Waiter] = field(default_factory=set)
 
 
 @dataclass(frozen=True)
@@ -44,7 +57,7 @@ class HubLimits:
     retry: float = 0.5
 
 
-def _leave(watches: list[_Watch], waiter: threading.Event) -> None:
+def _leave(watches: list[_Watch], waiter: _Waiter) -> None:
     now = time.monotonic()
     for watch in watches:
         watch.waiters.discard(waiter)
@@ -81,9 +94,17 @@ class FanOutHub:
         self._reader: threading.Thread | None = None
 
     def wait(
-        self, cursors: Mapping[RunId, EventId], timeout: float, limit: int = 1000
+        self,
+        cursors: Mapping[RunId, EventId],
+        timeout: float,
+        limit: int = 1000,
+        sink: Sink | None = None,
     ) -> dict[RunId, list[StoredEvent]]:
-        """Events after each cursor (at most `limit` per run), or {} on timeout."""
+        """Events after each cursor (at most `limit` per run), or {} on timeout.
+
+        With a `sink` (one run only), new batches are handed to it while the
+        caller sleeps; what it took is still returned to the caller once woken.
+        """
         with self._lock:
             if self._closed:
                 return {}
@@ -92,12 +113,14 @@ class FanOutHub:
             found = self._collect(cursors, limit)
             if found or timeout <= 0:
                 return found
-            waiter = threading.Event()
             watches = [self._watches[run_id] for run_id in cursors]
+            direct = sink if len(watches) == 1 else None
+            cursor = next(iter(cursors.values()))
+            waiter = _Waiter(threading.Event(), cursor, direct)
             for watch in watches:
                 watch.waiters.add(waiter)
         try:
-            waiter.wait(timeout)
+            waiter.wake.wait(timeout)
             with self._lock:
                 _leave(watches, waiter)
                 return {} if self._closed else self._collect(cursors, limit)
@@ -127,7 +150,7 @@ class FanOutHub:
             self._closed = True
             for watch in self._watches.values():
                 for waiter in watch.waiters:
-                    waiter.set()
+                    waiter.wake.set()
             self._joined.set()
             self._stopping.set()
 
@@ -230,10 +253,28 @@ class FanOutHub:
                 held = watch.recent.size
                 watch.recent.add(items)
                 self._held += watch.recent.size - held
-                for waiter in watch.waiters:
-                    waiter.set()
+                self._deliver(watch, cursors[run_id], items)
             if self._held > self._limits.total_bytes:
                 self._shrink_all()
+
+    def _deliver(
+        self, watch: _Watch, old_head: EventId, items: list[tuple[StoredEvent, bytes]]
+    ) -> None:
+        """Hand the batch to each sink waiting at the old head (the frames joined
+        once for all); wake every other waiter. A terminal batch always wakes."""
+        joined: bytes | None = None
+        events: list[StoredEvent] = []
+        head = watch.recent.head
+        direct = not watch.recent.closed
+        for waiter in watch.waiters:
+            if direct and waiter.sink is not None and waiter.cursor == old_head:
+                if joined is None:
+                    joined = b"".join([frame for _, frame in items])
+                    events = [event for event, _ in items]
+                if waiter.sink(joined, events):
+                    waiter.cursor = head
+                    continue
+            waiter.wake.set()
 
     def _shrink_all(self) -> None:
         """Over the memory bound for all runs: each keeps an equal share."""

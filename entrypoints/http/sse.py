@@ -4,16 +4,15 @@
 from __future__ import annotations
 
 import logging
-import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from typing import Any
 
-from application.fan_out import FanOutHub, SubscriberLagged
+from application.fan_out import SubscriberLagged
 from application.follow_run import FeedItem, Gap
+from application.recent_events import event_key
 from domain.errors import StorageUnavailable
-from domain.ids import EventId
-from domain.model import RunId, StoredEvent
+from domain.model import StoredEvent
 from entrypoints.http.connections import (
     StalledWrites,
     client_connected,
@@ -21,44 +20,12 @@ from entrypoints.http.connections import (
 )
 from entrypoints.http.frames import CLOSE_FRAME, gap_frame, heartbeat_frame
 from entrypoints.http.metrics import Metrics
+from entrypoints.http.pacer import Pacer
 
 logger = logging.getLogger(__name__)
 
 FLUSH_BYTES = 64 * 1024
 CHECK_SECONDS = 1.0  # how often an idle stream checks that its client is there
-
-
-class Pacer:
-    """The LiveWait of one stream, in front of the hub.
-
-    The hub hands over everything a run has ready at once, so each wake is one
-    write: while frames wait to be written it returns nothing (the feed then
-    yields Idle, and the stream writes). It never blocks past the next
-    heartbeat, and it returns nothing once the service is closing.
-    """
-
-    def __init__(
-        self, hub: FanOutHub, heartbeat: float, closing: threading.Event
-    ) -> None:
-        self.hub = hub
-        self.heartbeat = heartbeat
-        self.closing = closing
-        self.pending: list[bytes] = []
-        self.pending_bytes = 0
-        self.batch_left = 0  # events of the last live batch not yet framed
-        self.live = False
-        self.last_write = time.monotonic()
-
-    def wait(
-        self, cursors: Mapping[RunId, EventId], timeout: float, limit: int = 1000
-    ) -> dict[RunId, list[StoredEvent]]:
-        self.live = True
-        if self.closing.is_set() or self.pending:
-            return {}  # the feed yields Idle: write what is pending first
-        due = self.last_write + self.heartbeat - time.monotonic()
-        found = self.hub.wait(cursors, max(0.0, min(timeout, due)), limit)
-        self.batch_left = sum(len(events) for events in found.values())
-        return found
 
 
 class Stream:
@@ -79,6 +46,7 @@ class Stream:
         self.sock = sock
         self.writing_since: float | None = None
         self._stamps: list[int] = []
+        pacer.writer = self
 
     def __iter__(self) -> Iterator[bytes]:
         self._metrics.subscribers.inc()
@@ -100,6 +68,8 @@ class Stream:
         try:
             for item in self._feed:
                 if isinstance(item, StoredEvent):
+                    if event_key(item.id) <= pacer.written_key:
+                        continue  # the hub already wrote it to the socket
                     self._add(pacer.hub.frame(item), item)
                     if item.is_terminal:
                         self._add(CLOSE_FRAME)
@@ -112,7 +82,11 @@ class Stream:
                     self._add(gap_frame(item.last_event_id, item.first_available_id))
                 elif pacer.pending:
                     yield from self._flush()
-                elif pacer.closing.is_set() or not client_connected(self.sock):
+                elif (
+                    pacer.closing.is_set()
+                    or pacer.broken
+                    or not client_connected(self.sock)
+                ):
                     return
                 elif time.monotonic() - pacer.last_write >= pacer.heartbeat * 0.999:
                     self._add(heartbeat_frame(int(time.time() * 1000)))

@@ -17,7 +17,8 @@ from domain.ids import EventId
 from entrypoints.container import Container
 from entrypoints.http.auth import Authenticator, authenticate, tenant
 from entrypoints.http.metrics import Metrics
-from entrypoints.http.sse import CHECK_SECONDS, Pacer, Stream
+from entrypoints.http.pacer import Pacer, direct_writes
+from entrypoints.http.sse import CHECK_SECONDS, Stream
 from entrypoints.http.validation import run_id_of
 
 bp = Blueprint("stream", __name__)
@@ -53,7 +54,14 @@ def stream_events(
 ) -> Response:
     number = run_id_of(run_id)
     after, from_live = start_position()
-    pacer = Pacer(hub, heartbeat, current_app.extensions["runstream.closing"])
+    sock: Any = request.environ.get("gunicorn.socket")
+    pacer = Pacer(
+        hub,
+        heartbeat,
+        current_app.extensions["runstream.closing"],
+        direct_writes(sock, request.environ),
+        metrics.push_seconds.observe,
+    )
     feed = follow_run(live=pacer).execute(
         number,
         after,
@@ -61,7 +69,6 @@ def stream_events(
         idle_seconds=min(CHECK_SECONDS, heartbeat),
         tenant=tenant(),
     )
-    sock: Any = request.environ.get("gunicorn.socket")
     stalls = current_app.extensions["runstream.stalls"]
     body = Stream(feed, pacer, metrics, sock, stalls)
     response = Response(iter(body), content_type="text/event-stream")
