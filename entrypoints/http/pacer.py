@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
-from application.fan_out import FanOutHub, Sink
+from application.fan_out import FanOutHub
 from application.recent_events import event_key
 from domain.ids import EventId
 from domain.model import RunId, StoredEvent
@@ -80,6 +80,7 @@ class Pacer:
         self._observe = observe
         self._ahead = 0
         self._unsent = b""
+        self._written_id: EventId | None = None
 
     def wait(
         self, cursors: Mapping[RunId, EventId], timeout: float, limit: int = 1000
@@ -87,14 +88,11 @@ class Pacer:
         self.live = True
         if self.closing.is_set() or self.pending or self.broken:
             return {}  # the feed yields Idle: write what is pending first
-        due = self.last_write + self.heartbeat - time.monotonic()
-        sink: Sink | None = None
-        if self._raw is not None:
-            self._ahead = 0
-            sink = self._take
-        found = self.hub.wait(cursors, max(0.0, min(timeout, due)), limit, sink)
-        if self._unsent:
-            self._drain()
+        if self._raw is None or len(cursors) != 1:
+            due = self.last_write + self.heartbeat - time.monotonic()
+            found = self.hub.wait(cursors, max(0.0, min(timeout, due)), limit)
+        else:
+            found = self._wait_direct(cursors, timeout, limit)
         written = self.written_key
         self.batch_left = sum(
             1
@@ -103,6 +101,39 @@ class Pacer:
             if event_key(event.id) > written
         )
         return found
+
+    def _wait_direct(
+        self, cursors: Mapping[RunId, EventId], timeout: float, limit: int
+    ) -> dict[RunId, list[StoredEvent]]:
+        """Wait with the hub writing for us. An interval in which it wrote needs
+        neither a heartbeat nor a client check, so the wait goes on from what it
+        wrote, without waking the feed; the feed gets the events after its own
+        cursor (the stream skips the ones written) once there is more to do."""
+        ((run_id, cursor),) = cursors.items()
+        self._ahead = 0
+        at = cursor
+        while True:
+            due = self.last_write + self.heartbeat - time.monotonic()
+            before = self.written_key
+            found = self.hub.wait(
+                {run_id: at}, max(0.0, min(timeout, due)), limit, self._take
+            )
+            if self._unsent:
+                self._drain()
+            if (
+                found
+                or self.written_key == before
+                or self.broken
+                or self.closing.is_set()
+                or self._written_id is None
+            ):
+                break
+            at = self._written_id
+        if at == cursor:
+            return found
+        if self.broken or self.closing.is_set():
+            return {}  # the stream ends: what the hub wrote is all it gets
+        return self.hub.wait(cursors, 0.0, limit)  # from the feed's own cursor
 
     def _take(self, data: bytes, events: list[StoredEvent]) -> bool:
         """The hub's sink: write the batch now, or say no (and be woken)."""
@@ -118,6 +149,7 @@ class Pacer:
             self.broken = True
             return False
         self.written_key = event_key(events[-1].id)
+        self._written_id = events[-1].id
         self._ahead += len(events)
         self.last_write = time.monotonic()
         if self._observe is not None:
