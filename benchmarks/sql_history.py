@@ -13,21 +13,15 @@ from __future__ import annotations
 
 import argparse
 import random
-import secrets
 import statistics
-import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
-
-from sqlalchemy import create_engine, make_url, text
 
 from adapters.mysql_legacy.engine import build_engine
 from adapters.mysql_legacy.event_log import SqlEventLog
 from adapters.mysql_legacy.schema import upgrade
 from domain.ids import MAX_ID
 from domain.model import AgentType, Category, NewEvent, Source
+from tests.support.sql_backend import fresh_mysql_database, fresh_sqlite_url
 
 BATCH = 100
 PAGE = 1000
@@ -37,26 +31,6 @@ EVENT = NewEvent.build(
     {"content": "Analysing the quarterly figures " * 3 + "before a summary"},
     Source("researcher", AgentType.WORKER, "Researcher", "research"),
 )
-
-
-@contextmanager
-def mysql_database(server_url: str) -> Iterator[str]:
-    name = f"runstream_bench_{secrets.token_hex(4)}"
-    server = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with server.connect() as conn:
-        conn.execute(text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4"))
-    try:
-        yield make_url(server_url).set(database=name).render_as_string(False)
-    finally:
-        with server.connect() as conn:
-            conn.execute(text(f"DROP DATABASE `{name}`"))
-        server.dispose()
-
-
-@contextmanager
-def sqlite_file() -> Iterator[str]:
-    with tempfile.TemporaryDirectory(prefix="runstream-bench-") as directory:
-        yield f"sqlite:///{Path(directory) / 'bench.db'}"
 
 
 def append_rate(log: SqlEventLog, run_id: int, events: int) -> float:
@@ -108,9 +82,9 @@ def main() -> None:
     print(f"{args.events:,} events of {len(EVENT.data_json)} data bytes in one run;")
     print(f"{args.repeat} page reads per backend at random start positions\n")
     if not args.no_mysql:
-        with mysql_database(args.mysql_url) as url:
+        with fresh_mysql_database(args.mysql_url) as url:
             measure("MariaDB", url, args.events, args.repeat)
-    with sqlite_file() as url:
+    with fresh_sqlite_url() as url:
         measure("SQLite", url, args.events, args.repeat)
 
 
