@@ -52,7 +52,7 @@ class HubLimits:
     read_slice: float = 0.05
     # After a read that found events, let more gather this long before the next
     # read: one log read then serves several appends (a few ms of latency).
-    gather: float = 0.005
+    gather: float = 0.010
     linger: float = 5.0
     retry: float = 0.5
 
