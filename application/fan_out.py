@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from application.recent_events import RecentEvents
-from domain.errors import DomainError
+from domain.errors import DomainError, StorageUnavailable
 from domain.ids import EventId
 from domain.model import RunId, StoredEvent
 from domain.ports import EventLog
@@ -92,6 +92,10 @@ class FanOutHub:
         self._closed = False
         self._stopping = threading.Event()
         self._reader: threading.Thread | None = None
+        # The event log's error while the reader's reads fail: a waiter woken
+        # by a failed read gets it, so its stream ends and the client reconnects
+        # (to a 503 until the log answers again).
+        self._failure: StorageUnavailable | None = None
 
     def wait(
         self,
@@ -123,7 +127,10 @@ class FanOutHub:
             waiter.wake.wait(timeout)
             with self._lock:
                 _leave(watches, waiter)
-                return {} if self._closed else self._collect(cursors, limit)
+                found = {} if self._closed else self._collect(cursors, limit)
+                if not found and self._failure is not None:
+                    raise self._failure
+                return found
         except BaseException:
             with self._lock:
                 _leave(watches, waiter)
@@ -206,6 +213,7 @@ class FanOutHub:
             except Exception as err:  # the reader must outlive any failure
                 self._failed(err)
                 continue
+            self._failure = None
             if found:
                 self._publish(cursors, found)
                 if self._limits.gather > 0:
@@ -234,6 +242,12 @@ class FanOutHub:
         logger.warning("fan-out reader: event log wait failed: %s", err)
         if self._on_error is not None:
             self._on_error(err)
+        if isinstance(err, StorageUnavailable):
+            with self._lock:
+                self._failure = err
+                for watch in self._watches.values():
+                    for waiter in watch.waiters:
+                        waiter.wake.set()
         self._stopping.wait(self._limits.retry)
 
     def _publish(

@@ -174,7 +174,10 @@ class FailoverEventLog:
                 delay = ceiling
 
     def _fail_back(self) -> None:
-        """Copy what the primary lacks, then switch back, appends held meanwhile."""
+        """Copy what the primary lacks while appends go on, then hold appends
+        only to copy what arrived meanwhile, and switch back."""
+        for run_id in list(self._recent):
+            self._copy_missing(run_id)
         with self._lock:
             for run_id in list(self._recent):
                 self._copy_missing(run_id)

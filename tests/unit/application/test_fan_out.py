@@ -166,13 +166,27 @@ def test_the_reader_survives_a_backend_failure_and_reports_it(log):
     hub = FanOutHub(log, encode, HubLimits(read_slice=0.02, retry=0.01), errors.append)
     log.failures = 2
     run_id = new_run_id()
-    threading.Timer(0.05, lambda: log.append(run_id, [token()])).start()
 
-    found = hub.wait({run_id: MIN_ID}, timeout=5)
+    with pytest.raises(StorageUnavailable):
+        hub.wait({run_id: MIN_ID}, timeout=5)
+    log.append(run_id, [token()])
+    found = _wait_through_failures(hub, run_id)
 
     assert len(found[run_id]) == 1
     assert len(errors) == 2
     hub.close()
+
+
+def _wait_through_failures(hub, run_id):
+    """Waits, as a reconnecting client would, until the log answers again."""
+    for _ in range(100):
+        try:
+            found = hub.wait({run_id: MIN_ID}, timeout=5)
+        except StorageUnavailable:
+            continue
+        if found:
+            return found
+    raise AssertionError("the hub never served again")
 
 
 def test_followers_on_the_hub_see_every_event_once_with_appends_racing(log):
