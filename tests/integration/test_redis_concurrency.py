@@ -3,36 +3,20 @@
 from __future__ import annotations
 
 import multiprocessing
-from collections.abc import Iterator
 from multiprocessing.queues import Queue
 from multiprocessing.synchronize import Barrier
 
 import pytest
 
-from adapters.redis_stream.client import Client, redis_client
-from adapters.redis_stream.codec import stream_key
+from adapters.redis_stream.client import redis_client
 from adapters.redis_stream.event_log import RedisStreamEventLog
-from tests.factories import new_run_id, token
+from tests.factories import token
 from tests.services import require_redis
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
 
 WRITERS = 4
 APPENDS = 2_500
-
-
-@pytest.fixture
-def client() -> Iterator[Client]:
-    resource = redis_client(require_redis(), cluster=False, timeout=5.0)
-    yield next(resource)
-    resource.close()
-
-
-@pytest.fixture
-def run_id(client: Client) -> Iterator[int]:
-    run_id = new_run_id()
-    yield run_id
-    client.delete(stream_key(run_id))
 
 
 def _append_many(url: str, run_id: int, go: Barrier, acked: Queue) -> None:

@@ -3,34 +3,19 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import pytest
 
-from adapters.redis_stream.client import Client, redis_client
+from adapters.redis_stream.client import redis_client
 from adapters.redis_stream.codec import stream_key
 from adapters.redis_stream.event_log import RedisStreamEventLog
 from adapters.redis_stream.scripts import ISO_TIME
 from domain.envelope import format_timestamp
 from domain.errors import StorageUnavailable
-from tests.factories import completed, new_run_id, started, token
+from tests.factories import completed, started, token
 from tests.services import require_redis
 
 pytestmark = pytest.mark.redis
-
-
-@pytest.fixture
-def client() -> Iterator[Client]:
-    resource = redis_client(require_redis(), cluster=False, timeout=2.0)
-    yield next(resource)
-    resource.close()
-
-
-@pytest.fixture
-def run_id(client: Client) -> Iterator[int]:
-    run_id = new_run_id()
-    yield run_id
-    client.delete(stream_key(run_id))
 
 
 def test_entries_carry_exactly_the_contract_fields(client, run_id):
