@@ -49,7 +49,7 @@ def build(redis_url: str, database: str) -> FailoverEventLog:
 
 
 def archive_lag(log: FailoverEventLog, rate: int, seconds: float) -> None:
-    archiver = log._primary.archiver  # type: ignore[attr-defined]
+    archiver = log.primary.archiver  # type: ignore[attr-defined]
     archiver.lag_samples.clear()
     batch = max(1, rate // 100)
     began = time.monotonic()

@@ -48,13 +48,12 @@ class ArchivedEventLog:
         hot = self._hot.read(run_id, start, end, limit)
         if hot and (hot[0].sequence == 1 or hot[0].id <= start):
             return hot
+        # The hot window starts at or before `start`: it holds the whole range.
         oldest = self._hot.read(run_id, MIN_ID, MAX_ID, 1)
         if oldest and oldest[0].id <= start:
             return hot
         if not hot:
             return self._archive.read(run_id, start, end, limit)
-        if oldest and oldest[0].id < hot[0].id:
-            return hot
         older = self._archive.read(run_id, start, _before(hot[0].id), limit)
         return (older + hot)[:limit]
 
