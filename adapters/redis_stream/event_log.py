@@ -7,16 +7,18 @@ from collections.abc import Mapping, Sequence
 
 from redis.cluster import RedisCluster
 
-from adapters.redis_stream.client import REDIS_ERRORS, Client
+from adapters.redis_stream.client import REDIS_ERRORS, Client, block_slice
 from adapters.redis_stream.cluster_wait import ClusterWait
 from adapters.redis_stream.codec import (
     SecondStamp,
     append_args,
     decode_entries,
+    decode_raw,
     parse_id,
     store_args,
     stream_key,
 )
+from adapters.redis_stream.lane import Lane
 from adapters.redis_stream.runner import ScriptRunner
 from adapters.redis_stream.scripts import APPEND, APPEND_NOTIFY, STORE, STORE_NOTIFY
 from adapters.redis_stream.stream_wait import StreamWait
@@ -57,19 +59,25 @@ class RedisStreamEventLog:
         if not client.get_connection_kwargs().get("decode_responses"):
             raise ValueError("the client must decode responses (see redis_client)")
         self._client = client
-        self._maxlen = maxlen
+        self._maxlen = str(maxlen)
         self._ttl_ms = int(ttl_seconds * 1000)
         self._stamp = SecondStamp()
         timeout = client.get_connection_kwargs().get("socket_timeout") or 2.0
         self._deadline_ms = int((timeout + clock_skew_seconds) * 1000)
-        self._scripts = ScriptRunner(client, min_replicas, replica_timeout_ms)
+        # On a lone Redis the hot commands (appends, range reads, the wait) go
+        # on the lane; a cluster's need redis-py's routing.
+        self._lane: Lane | None = None
         self._waiter: ClusterWait | StreamWait
         if isinstance(client, RedisCluster):
             self._append, self._store = APPEND_NOTIFY, STORE_NOTIFY
             self._waiter = ClusterWait(client, resync=resync_seconds)
         else:
             self._append, self._store = APPEND, STORE
-            self._waiter = StreamWait(client)
+            self._lane = Lane(client)
+            self._waiter = StreamWait(self._lane, block_slice(client))
+        self._scripts = ScriptRunner(
+            client, min_replicas, replica_timeout_ms, self._lane
+        )
 
     def append(self, run_id: RunId, events: Sequence[NewEvent]) -> list[StoredEvent]:
         if not events:
@@ -128,11 +136,16 @@ class RedisStreamEventLog:
     ) -> list[StoredEvent]:
         if limit <= 0:
             return []
+        key, first, last = stream_key(run_id), str(start), str(end)
         try:
-            found = self._client.xrange(stream_key(run_id), str(start), str(end), limit)
+            if self._lane is None:
+                return decode_entries(
+                    run_id, self._client.xrange(key, first, last, limit)
+                )
+            found = self._lane.call(("XRANGE", key, first, last, "COUNT", str(limit)))
         except REDIS_ERRORS as err:
             raise _unavailable(err) from err
-        return decode_entries(run_id, found)
+        return decode_raw(run_id, found)
 
     def wait(
         self, cursors: Mapping[RunId, EventId], timeout: float, limit: int = 1000
@@ -140,7 +153,10 @@ class RedisStreamEventLog:
         return self._waiter.wait(cursors, timeout, limit)
 
     def close(self) -> None:
-        """Stop the cluster notice listeners (they also stop when collected)."""
+        """Close the lane's connections and stop the cluster notice listeners
+        (both also go when collected)."""
+        if self._lane is not None:
+            self._lane.close()
         if isinstance(self._waiter, ClusterWait):
             self._waiter.close()
 

@@ -1,6 +1,7 @@
 """Running a write script on the node that owns the run's key.
 
-EVALSHA goes straight to `execute_command` (no redis-py Script wrapper); a node
+EVALSHA goes on the adapter's lane on a lone Redis, else straight to
+`execute_command` (no redis-py Script wrapper); a node
 that lacks the script (a fresh or promoted replica: script caches are not
 replicated) gets EVAL, which is safe because NOSCRIPT means nothing ran. On a
 cluster, MOVED and ASK are followed by hand to the owner (a refusal ran nothing
@@ -28,6 +29,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from adapters.redis_stream.client import REDIS_ERRORS, Client
+from adapters.redis_stream.lane import Lane
 from adapters.redis_stream.scripts import Script
 from domain.errors import StorageUnavailable
 
@@ -40,12 +42,16 @@ _MAP_ERRORS = (
     SlotNotCoveredError,
 )
 
-Args = Sequence[str | int]
+Args = Sequence[str]
 
 
 class ScriptRunner:
     def __init__(
-        self, client: Client, min_replicas: int = 0, replica_timeout_ms: int = 500
+        self,
+        client: Client,
+        min_replicas: int = 0,
+        replica_timeout_ms: int = 500,
+        lane: Lane | None = None,
     ) -> None:
         if min_replicas < 0 or replica_timeout_ms < 1:
             raise ValueError("min_replicas must be >= 0 and the timeout >= 1 ms")
@@ -62,8 +68,9 @@ class ScriptRunner:
         self._client: Any = client
         self._cluster = isinstance(client, RedisCluster)
         self._replicas, self._timeout_ms = min_replicas, replica_timeout_ms
-        # The common case (a lone Redis, no WAIT) is one EVALSHA: chosen once.
-        if not self._cluster and not min_replicas:
+        # The common case (a lone Redis, no WAIT) is one EVALSHA on the lane.
+        if lane is not None and not self._cluster and not min_replicas:
+            self._lane = lane
             self.run = self._direct  # type: ignore[method-assign]
 
     def run(self, script: Script, key: str, args: Args) -> Any:
@@ -74,9 +81,9 @@ class ScriptRunner:
 
     def _direct(self, script: Script, key: str, args: Args) -> Any:
         try:
-            return self._client.execute_command("EVALSHA", script.sha, 1, key, *args)
+            return self._lane.call(("EVALSHA", script.sha, "1", key, *args))
         except NoScriptError:
-            return self._client.execute_command("EVAL", script.source, 1, key, *args)
+            return self._lane.call(("EVAL", script.source, "1", key, *args))
 
     # The driver objects below are Any: redis-py leaves these methods untyped.
     def _routed(self, cluster: Any, script: Script, key: str, args: Args) -> Any:

@@ -4,22 +4,22 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from typing import cast
 
-from redis import Redis
-from redis.typing import KeyT, StreamIdT
-
-from adapters.redis_stream.client import REDIS_ERRORS, block_slice
-from adapters.redis_stream.codec import Entry, decode_entries, stream_key
+from adapters.redis_stream.client import REDIS_ERRORS
+from adapters.redis_stream.codec import decode_raw, stream_key
+from adapters.redis_stream.lane import Lane
 from domain.errors import StorageUnavailable
 from domain.ids import EventId
 from domain.model import RunId, StoredEvent
 
 
 class StreamWait:
-    def __init__(self, client: Redis) -> None:
-        self._client = client
-        self._slice = block_slice(client)
+    """Waits on the lane, whose blocking read must end before its socket timeout:
+    `block_slice` is the longest BLOCK that does (client.block_slice)."""
+
+    def __init__(self, lane: Lane, block_slice: float) -> None:
+        self._lane = lane
+        self._slice = block_slice
 
     def wait(
         self, cursors: Mapping[RunId, EventId], timeout: float, limit: int
@@ -27,37 +27,37 @@ class StreamWait:
         if not cursors:
             time.sleep(max(timeout, 0))
             return {}
-        streams: dict[KeyT, StreamIdT] = {
-            stream_key(run_id): str(cursor) for run_id, cursor in cursors.items()
-        }
-        runs: dict[KeyT, RunId] = {stream_key(run_id): run_id for run_id in cursors}
+        runs = {stream_key(run_id): run_id for run_id in cursors}
+        # XREAD [BLOCK ms] COUNT n STREAMS key... id...: the tail is built once.
+        tail = (
+            "COUNT",
+            str(max(limit, 1)),
+            "STREAMS",
+            *runs,
+            *map(str, cursors.values()),
+        )
         if timeout <= 0:
-            return self._read_after(runs, streams, limit, None)
+            return self._read_after(runs, ("XREAD", *tail))
         deadline = time.monotonic() + timeout
         # BLOCK in slices, since a longer block would outlast the socket timeout.
         # Redis ends a BLOCK on its timer tick, so a wait may run up to one tick
         # (100 ms at the default hz) past `timeout`.
         while (remaining := deadline - time.monotonic()) > 0:
             block_ms = max(1, int(min(remaining, self._slice) * 1000))
-            found = self._read_after(runs, streams, limit, block_ms)
+            found = self._read_after(runs, ("XREAD", "BLOCK", str(block_ms), *tail))
             if found:
                 return found
         return {}
 
     def _read_after(
-        self,
-        runs: Mapping[KeyT, RunId],
-        streams: dict[KeyT, StreamIdT],
-        limit: int,
-        block_ms: int | None,
+        self, runs: Mapping[str, RunId], command: tuple[str, ...]
     ) -> dict[RunId, list[StoredEvent]]:
         try:
-            found = self._client.xread(streams, count=max(limit, 1), block=block_ms)
+            found = self._lane.call(command)
         except REDIS_ERRORS as err:
             raise StorageUnavailable(
                 f"the Redis event log is unavailable: {err}"
             ) from err
         return {
-            runs[key]: decode_entries(runs[key], entries)
-            for key, entries in cast("list[tuple[str, list[Entry]]]", found or [])
+            runs[key]: decode_raw(runs[key], entries) for key, entries in found or ()
         }

@@ -1,0 +1,79 @@
+"""The adapter's hot commands on a lone Redis, sent on connections of its own.
+
+redis-py's `execute_command` spends tens of microseconds around each round trip:
+pool bookkeeping with a readiness poll() per checkout, a retry closure,
+observability hooks, arguments re-encoded one by one and reply callbacks. On an
+append that is about a third of the whole call. The lane keeps idle connections
+of its own, built exactly like the client pool's (address, timeouts, health
+checks, handshake), packs all-string arguments with hiredis in one call and
+returns the reply as the parser gives it: lists and decoded strings.
+
+It never retries: a write whose reply was lost may have run, and sending it again
+would store it twice. As redis-py's pool does, an idle connection is checked
+before use (one poll) and replaced if the server closed it meanwhile. redis-py's
+Connection disconnects itself when a send or a read fails, so the next use of that
+connection reconnects; a ResponseError (NOSCRIPT, say) leaves it clean. After a
+fork the child drops the parent's connections without closing them (redis-py only
+shuts a socket down in the process that opened it).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any
+
+from hiredis import pack_command
+from redis import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+
+# Connections kept idle between calls; a burst beyond it opens more, which are
+# closed when they come back.
+IDLE_CONNECTIONS = 32
+
+
+class Lane:
+    def __init__(self, client: Redis, idle: int = IDLE_CONNECTIONS) -> None:
+        pool = client.connection_pool
+        self._connection_class = pool.connection_class
+        self._connection_kwargs = dict(pool.connection_kwargs)
+        self._most_idle = idle
+        # redis-py's Connection is untyped.
+        self._idle: list[Any] = []
+        self._pid = os.getpid()
+
+    def call(self, args: Sequence[str]) -> Any:
+        """The reply to one command; redis-py's errors are raised as they are."""
+        if self._pid != os.getpid():
+            self._idle, self._pid = [], os.getpid()
+        try:
+            connection = self._idle.pop()
+        except IndexError:
+            connection = self._connection_class(**self._connection_kwargs)
+        else:
+            # An idle connection with something to read was closed by the server
+            # (a restart, CLIENT KILL, its idle timeout): reconnect before sending.
+            if connection.is_connected and _closed(connection):
+                connection.disconnect()
+        try:
+            # hiredis's stub wants a one-element tuple; any length works.
+            connection.send_packed_command([pack_command(tuple(args))])  # type: ignore[arg-type]
+            return connection.read_response()
+        finally:
+            if len(self._idle) < self._most_idle:
+                self._idle.append(connection)
+            else:
+                connection.disconnect()
+
+    def close(self) -> None:
+        """Disconnect the idle connections (a later call opens new ones)."""
+        idle, self._idle = self._idle, []
+        for connection in idle:
+            connection.disconnect()
+
+
+def _closed(connection: Any) -> bool:
+    try:
+        return bool(connection.can_read())
+    except RedisConnectionError:  # can_read has disconnected it
+        return True

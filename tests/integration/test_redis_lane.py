@@ -1,0 +1,94 @@
+"""The lane: the Redis adapter's own connections for its hot commands."""
+
+from __future__ import annotations
+
+import multiprocessing
+import socket
+from collections.abc import Iterator
+
+import pytest
+from redis import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import ResponseError
+
+from adapters.redis_stream.client import Client
+from adapters.redis_stream.lane import Lane
+
+pytestmark = pytest.mark.redis
+
+
+@pytest.fixture
+def lane(client: Client) -> Iterator[Lane]:
+    assert isinstance(client, Redis)
+    lane = Lane(client)
+    yield lane
+    lane.close()
+
+
+def test_calls_reuse_one_connection(lane: Lane) -> None:
+    first = lane.call(("CLIENT", "ID"))
+    assert lane.call(("CLIENT", "ID")) == first
+
+
+def test_replies_come_as_the_parser_gives_them(lane: Lane, client: Client) -> None:
+    key = "runstream-test:lane-list"
+    client.delete(key)
+    try:
+        assert lane.call(("RPUSH", key, "a", "b")) == 2
+        assert lane.call(("LRANGE", key, "0", "-1")) == ["a", "b"]
+    finally:
+        client.delete(key)
+
+
+def test_an_error_reply_leaves_the_connection_in_use(lane: Lane) -> None:
+    before = lane.call(("CLIENT", "ID"))
+    with pytest.raises(ResponseError):
+        lane.call(("NO-SUCH-COMMAND",))
+    assert lane.call(("CLIENT", "ID")) == before
+
+
+def test_a_connection_the_server_closed_is_replaced_before_use(
+    lane: Lane, client: Client
+) -> None:
+    killed = lane.call(("CLIENT", "ID"))
+    client.client_kill_filter(_id=killed)
+    # Without the check on checkout this call would fail on the dead socket.
+    assert lane.call(("PING",)) == "PONG"
+    assert lane.call(("CLIENT", "ID")) != killed
+
+
+def test_a_dead_server_fails_the_call() -> None:
+    dead = Lane(Redis(port=_free_port(), socket_connect_timeout=0.5))
+    with pytest.raises(RedisConnectionError):
+        dead.call(("PING",))
+
+
+def test_at_most_the_given_number_of_connections_stay_idle(client: Client) -> None:
+    assert isinstance(client, Redis)
+    lane = Lane(client, idle=0)
+    first = lane.call(("CLIENT", "ID"))
+    assert lane.call(("CLIENT", "ID")) != first
+    lane.close()
+
+
+def test_a_forked_child_opens_its_own_connection(lane: Lane) -> None:
+    parent = lane.call(("CLIENT", "ID"))
+    context = multiprocessing.get_context("fork")
+    results = context.Queue()
+    child = context.Process(target=_child_client_id, args=(lane, results))
+    child.start()
+    child_id = results.get(timeout=10)
+    child.join(timeout=10)
+    assert child_id != parent
+    # The child left the parent's connection alone.
+    assert lane.call(("CLIENT", "ID")) == parent
+
+
+def _child_client_id(lane: Lane, results: multiprocessing.Queue[int]) -> None:
+    results.put(lane.call(("CLIENT", "ID")))
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
