@@ -19,6 +19,11 @@ def stream_key(run_id: RunId) -> str:
     return f"run:{run_id}:events"
 
 
+def run_of_key(key: str) -> RunId:
+    """The run a stream key belongs to."""
+    return int(key[4:-7])
+
+
 def notice_channel(run_id: RunId) -> str:
     """The sharded channel the cluster scripts announce a run's new events on;
     the hash tag puts it in the slot of the run's key."""

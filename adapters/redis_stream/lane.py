@@ -44,6 +44,11 @@ class Lane:
 
     def call(self, args: Sequence[str]) -> Any:
         """The reply to one command; redis-py's errors are raised as they are."""
+        # hiredis's stub wants a one-element tuple; any length works.
+        return self.call_packed(pack_command(tuple(args)))  # type: ignore[arg-type]
+
+    def call_packed(self, command: bytes) -> Any:
+        """The reply to a command already in RESP form (see `bulk`)."""
         if self._pid != os.getpid():
             self._idle, self._pid = [], os.getpid()
         try:
@@ -56,8 +61,7 @@ class Lane:
             if connection.is_connected and _closed(connection):
                 connection.disconnect()
         try:
-            # hiredis's stub wants a one-element tuple; any length works.
-            connection.send_packed_command([pack_command(tuple(args))])  # type: ignore[arg-type]
+            connection.send_packed_command([command])
             return connection.read_response()
         finally:
             if len(self._idle) < self._most_idle:
@@ -77,3 +81,15 @@ def _closed(connection: Any) -> bool:
         return bool(connection.can_read())
     except RedisConnectionError:  # can_read has disconnected it
         return True
+
+
+def bulk(text: str) -> bytes:
+    """One argument in RESP form: a caller that sends the same arguments again and
+    again packs them once and joins the pieces under `array`."""
+    data = text.encode()
+    return b"$%d\r\n%s\r\n" % (len(data), data)
+
+
+def array(count: int) -> bytes:
+    """The header of a command of `count` arguments in RESP form."""
+    return b"*%d\r\n" % count

@@ -12,7 +12,8 @@ from adapters.redis_stream.event_log import RedisStreamEventLog
 from adapters.redis_stream.scripts import ISO_TIME
 from domain.envelope import format_timestamp
 from domain.errors import StorageUnavailable
-from tests.factories import completed, started, token
+from domain.ids import MIN_ID
+from tests.factories import completed, new_run_id, started, token
 from tests.services import require_redis
 
 pytestmark = pytest.mark.redis
@@ -117,3 +118,29 @@ def test_a_malformed_entry_makes_the_log_unavailable(client, run_id):
 
     with pytest.raises(StorageUnavailable):
         log.read(run_id)
+
+
+def test_one_log_waits_right_as_its_runs_and_cursors_change(client):
+    """The wait keeps each run's key and cursor packed between calls; a moved
+    cursor, a run dropped and a run added must each be read afresh."""
+    log = RedisStreamEventLog(client)
+    first, second, third = new_run_id(), new_run_id(), new_run_id()
+    try:
+        a1, a2 = log.append(first, [token("a1"), token("a2")])
+        (b1,) = log.append(second, [token("b1")])
+        assert log.wait({first: MIN_ID, second: MIN_ID}, 0) == {
+            first: [a1, a2],
+            second: [b1],
+        }
+        assert log.wait({first: a1.id, second: b1.id}, 0) == {first: [a2]}
+        assert log.wait({first: a2.id, second: b1.id}, 0) == {}
+        (c1,) = log.append(third, [token("c1")])
+        (b2,) = log.append(second, [token("b2")])
+        assert log.wait({second: b1.id, third: MIN_ID}, 0) == {
+            second: [b2],
+            third: [c1],
+        }
+        assert log.wait({first: a1.id}, 0) == {first: [a2]}
+    finally:
+        for run_id in (first, second, third):
+            client.delete(stream_key(run_id))
