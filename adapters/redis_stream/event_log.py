@@ -12,13 +12,12 @@ from adapters.redis_stream.cluster_wait import ClusterWait
 from adapters.redis_stream.codec import (
     SecondStamp,
     append_args,
-    decode_entries,
-    decode_raw,
     parse_id,
     store_args,
     stream_key,
 )
 from adapters.redis_stream.lane import Lane
+from adapters.redis_stream.reads import ClientReads, LaneReads, Reads
 from adapters.redis_stream.runner import ScriptRunner
 from adapters.redis_stream.scripts import APPEND, APPEND_NOTIFY, STORE, STORE_NOTIFY
 from adapters.redis_stream.stream_wait import StreamWait
@@ -68,13 +67,16 @@ class RedisStreamEventLog:
         # on the lane; a cluster's need redis-py's routing.
         self._lane: Lane | None = None
         self._waiter: ClusterWait | StreamWait
+        self._reads: Reads
         if isinstance(client, RedisCluster):
             self._append, self._store = APPEND_NOTIFY, STORE_NOTIFY
             self._waiter = ClusterWait(client, resync=resync_seconds)
+            self._reads = ClientReads(client)
         else:
             self._append, self._store = APPEND, STORE
             self._lane = Lane(client)
             self._waiter = StreamWait(self._lane, block_slice(client))
+            self._reads = LaneReads(self._lane)
         self._scripts = ScriptRunner(
             client, min_replicas, replica_timeout_ms, self._lane
         )
@@ -136,16 +138,10 @@ class RedisStreamEventLog:
     ) -> list[StoredEvent]:
         if limit <= 0:
             return []
-        key, first, last = stream_key(run_id), str(start), str(end)
         try:
-            if self._lane is None:
-                return decode_entries(
-                    run_id, self._client.xrange(key, first, last, limit)
-                )
-            found = self._lane.call(("XRANGE", key, first, last, "COUNT", str(limit)))
+            return self._reads.range(run_id, str(start), str(end), limit)
         except REDIS_ERRORS as err:
             raise _unavailable(err) from err
-        return decode_raw(run_id, found)
 
     def wait(
         self, cursors: Mapping[RunId, EventId], timeout: float, limit: int = 1000
@@ -162,34 +158,27 @@ class RedisStreamEventLog:
 
     def finish(self, run_id: RunId) -> None:
         try:
-            self._client.pexpire(stream_key(run_id), self._ttl_ms)
+            self._reads.expire(run_id, self._ttl_ms)
         except REDIS_ERRORS as err:
             raise _unavailable(err) from err
 
     def info(self, run_id: RunId) -> LogInfo | None:
-        key = stream_key(run_id)
         try:
-            with self._client.pipeline() as pipe:
-                pipe.xrange(key, count=1)
-                pipe.xrevrange(key, count=1)
-                pipe.xlen(key)
-                oldest, newest, length = pipe.execute()
+            oldest, newest, length = self._reads.ends(run_id)
         except REDIS_ERRORS as err:
             raise _unavailable(err) from err
         if not oldest or not newest:
             return None
-        first = decode_entries(run_id, oldest)[0]
-        last = decode_entries(run_id, newest)[0]
+        first, last = oldest[0], newest[0]
         return LogInfo(
             first.id, first.sequence, last.id, last.sequence, length, last.is_terminal
         )
 
     def _last(self, run_id: RunId) -> StoredEvent | None:
         try:
-            found = self._client.xrevrange(stream_key(run_id), count=1)
+            events = self._reads.newest(run_id)
         except REDIS_ERRORS as err:
             raise _unavailable(err) from err
-        events = decode_entries(run_id, found)
         return events[0] if events else None
 
 

@@ -26,6 +26,7 @@ from typing import Any
 from hiredis import pack_command
 from redis import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import ResponseError
 
 # Connections kept idle between calls; a burst beyond it opens more, which are
 # closed when they come back.
@@ -45,10 +46,21 @@ class Lane:
     def call(self, args: Sequence[str]) -> Any:
         """The reply to one command; redis-py's errors are raised as they are."""
         # hiredis's stub wants a one-element tuple; any length works.
-        return self.call_packed(pack_command(tuple(args)))  # type: ignore[arg-type]
+        return self._exchange(pack_command(tuple(args)), 0)  # type: ignore[arg-type]
+
+    def call_all(self, commands: Sequence[Sequence[str]]) -> list[Any]:
+        """The replies to several commands sent in one write (a pipeline). An
+        error reply is raised after every reply has been read."""
+        packed = b"".join(pack_command(tuple(args)) for args in commands)  # type: ignore[arg-type]
+        replies: list[Any] = self._exchange(packed, len(commands))
+        return replies
 
     def call_packed(self, command: bytes) -> Any:
         """The reply to a command already in RESP form (see `bulk`)."""
+        return self._exchange(command, 0)
+
+    def _exchange(self, command: bytes, replies: int) -> Any:
+        """Send `command`; read one reply, or a list of `replies` replies."""
         if self._pid != os.getpid():
             self._idle, self._pid = [], os.getpid()
         try:
@@ -62,7 +74,9 @@ class Lane:
                 connection.disconnect()
         try:
             connection.send_packed_command([command])
-            return connection.read_response()
+            if not replies:
+                return connection.read_response()
+            return _read_all(connection, replies)
         finally:
             if len(self._idle) < self._most_idle:
                 self._idle.append(connection)
@@ -74,6 +88,19 @@ class Lane:
         idle, self._idle = self._idle, []
         for connection in idle:
             connection.disconnect()
+
+
+def _read_all(connection: Any, count: int) -> list[Any]:
+    replies: list[Any] = []
+    failure: ResponseError | None = None
+    for _ in range(count):
+        try:
+            replies.append(connection.read_response())
+        except ResponseError as err:  # the connection stays in step: read on
+            failure = failure or err
+    if failure is not None:
+        raise failure
+    return replies
 
 
 def _closed(connection: Any) -> bool:

@@ -92,3 +92,26 @@ def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def test_pipelined_commands_come_back_in_order(lane: Lane, client: Client) -> None:
+    key = "runstream-test:lane-pipeline"
+    client.delete(key)
+    try:
+        replies = lane.call_all(
+            [("RPUSH", key, "a"), ("RPUSH", key, "b"), ("LLEN", key)]
+        )
+        assert replies == [1, 2, 2]
+    finally:
+        client.delete(key)
+
+
+def test_an_error_in_a_pipeline_is_raised_after_all_replies_are_read(
+    lane: Lane,
+) -> None:
+    before = lane.call(("CLIENT", "ID"))
+    with pytest.raises(ResponseError):
+        lane.call_all([("NO-SUCH-COMMAND",), ("PING",)])
+    # The PING's reply was consumed with the error: the connection is in step.
+    assert lane.call(("CLIENT", "ID")) == before
+    assert lane.call(("ECHO", "next")) == "next"
