@@ -100,14 +100,17 @@ class FanOutHub:
     def wait(
         self,
         cursors: Mapping[RunId, EventId],
-        timeout: float,
+        timeout: float | None,
         limit: int = 1000,
         sink: Sink | None = None,
+        wake: threading.Event | None = None,
     ) -> dict[RunId, list[StoredEvent]]:
         """Events after each cursor (at most `limit` per run), or {} on timeout.
 
         With a `sink` (one run only), new batches are handed to it while the
         caller sleeps; what it took is still returned to the caller once woken.
+        With `wake` (cleared by the caller), setting it also ends the wait; with
+        no `timeout`, only that, new events or `close` do.
         """
         with self._lock:
             if self._closed:
@@ -115,12 +118,14 @@ class FanOutHub:
             if self._reader is None:
                 self._start_reader()
             found = self._collect(cursors, limit)
-            if found or timeout <= 0:
+            if found or (timeout is not None and timeout <= 0):
                 return found
             watches = [self._watches[run_id] for run_id in cursors]
             direct = sink if len(watches) == 1 else None
             cursor = next(iter(cursors.values()))
-            waiter = _Waiter(threading.Event(), cursor, direct)
+            waiter = _Waiter(
+                wake if wake is not None else threading.Event(), cursor, direct
+            )
             for watch in watches:
                 watch.waiters.add(waiter)
         try:

@@ -10,6 +10,7 @@ from flask import Flask
 from entrypoints.container import Container, build_container
 from entrypoints.http import errors, events, ops, runs, stream
 from entrypoints.http.connections import StalledWrites
+from entrypoints.http.stream_watch import StreamWatch
 from entrypoints.http.viewer import viewer_bp
 
 logger = logging.getLogger(__name__)
@@ -30,6 +31,7 @@ def create_app(container: Container | None = None) -> Flask:
     app.extensions["runstream.stopped"] = threading.Event()
     slow = container.metrics().slow_disconnects
     app.extensions["runstream.stalls"] = StalledWrites(on_drop=slow.inc)
+    app.extensions["runstream.watch"] = StreamWatch()
     container.authenticator()  # a malformed RUNSTREAM_API_KEYS fails at startup
     # Build the selected adapters, hub and run manager once, before any request:
     # under gevent, racing first requests could each build a Singleton whose

@@ -14,9 +14,12 @@ from application.recent_events import event_key
 from domain.ids import EventId
 from domain.model import RunId, StoredEvent
 
-# Events written directly before the stream must catch up (its feed's cursor
-# stays behind them until it wakes; the hub's ring must still hold them).
+# Events (and bytes of frames) written directly before the stream must catch
+# up: its feed's cursor stays behind them until it wakes, and the hub's ring
+# must still hold them then (a ring keeps at least this many bytes unless the
+# hub is over its memory bound for all runs).
 AHEAD_LIMIT = 1024
+AHEAD_BYTES = 1024 * 1024
 
 
 class Writer(Protocol):
@@ -51,8 +54,12 @@ def direct_writes(sock: Any, environ: Mapping[str, Any]) -> tuple[Any, bool] | N
 class Pacer:
     """The hub hands over everything a run has ready at once, so each wake is one
     write: while frames wait to be written it returns nothing (the feed then
-    yields Idle, and the stream writes). It never blocks past the next
-    heartbeat, and it returns nothing once the service is closing.
+    yields Idle, and the stream writes). It returns nothing once the service is
+    closing, the client is gone, or a heartbeat is due.
+
+    A wait has no timer of its own: it ends on events the hub did not write for
+    it, on `close`, or when the StreamWatch sets `alarm` (the heartbeat is due,
+    or the client hung up). So the feed's idle interval is the heartbeat.
     """
 
     def __init__(
@@ -66,6 +73,7 @@ class Pacer:
         self.hub = hub
         self.heartbeat = heartbeat
         self.closing = closing
+        self.alarm = threading.Event()
         self.pending: list[bytes] = []
         self.pending_bytes = 0
         self.batch_left = 0  # events of the last live batch not yet framed
@@ -73,26 +81,31 @@ class Pacer:
         self.last_write = time.monotonic()
         self.writer: Writer | None = None
         self.written_key = -1  # the last event the hub wrote for us
-        self.broken = False  # a direct write failed: the client is gone
+        self.broken = False  # the client is gone (a write failed, or it hung up)
         self._sock: Any = None if direct is None else direct[0]
         self._chunked = direct is not None and direct[1]
         self._raw: Any = None if direct is None else direct[0]._sock
         self._observe = observe
         self._ahead = 0
+        self._ahead_bytes = 0
         self._unsent = b""
-        self._written_id: EventId | None = None
+
+    def heartbeat_due(self) -> bool:
+        return time.monotonic() - self.last_write >= self.heartbeat * 0.999
 
     def wait(
         self, cursors: Mapping[RunId, EventId], timeout: float, limit: int = 1000
     ) -> dict[RunId, list[StoredEvent]]:
         self.live = True
-        if self.closing.is_set() or self.pending or self.broken:
+        self.alarm.clear()  # before the checks: a later alarm ends the wait
+        if self.pending or self.broken or self.closing.is_set():
             return {}  # the feed yields Idle: write what is pending first
+        if self.heartbeat_due():
+            return {}
         if self._raw is None or len(cursors) != 1:
-            due = self.last_write + self.heartbeat - time.monotonic()
-            found = self.hub.wait(cursors, max(0.0, min(timeout, due)), limit)
+            found = self.hub.wait(cursors, None, limit, wake=self.alarm)
         else:
-            found = self._wait_direct(cursors, timeout, limit)
+            found = self._wait_direct(cursors, limit)
         written = self.written_key
         self.batch_left = sum(
             1
@@ -103,41 +116,26 @@ class Pacer:
         return found
 
     def _wait_direct(
-        self, cursors: Mapping[RunId, EventId], timeout: float, limit: int
+        self, cursors: Mapping[RunId, EventId], limit: int
     ) -> dict[RunId, list[StoredEvent]]:
-        """Wait with the hub writing for us. An interval in which it wrote needs
-        neither a heartbeat nor a client check, so the wait goes on from what it
-        wrote, without waking the feed; the feed gets the events after its own
-        cursor (the stream skips the ones written) once there is more to do."""
-        ((run_id, cursor),) = cursors.items()
-        self._ahead = 0
-        at = cursor
-        while True:
-            due = self.last_write + self.heartbeat - time.monotonic()
-            before = self.written_key
-            found = self.hub.wait(
-                {run_id: at}, max(0.0, min(timeout, due)), limit, self._take
-            )
-            if self._unsent:
-                self._drain()
-            if (
-                found
-                or self.written_key == before
-                or self.broken
-                or self.closing.is_set()
-                or self._written_id is None
-            ):
-                break
-            at = self._written_id
-        if at == cursor:
-            return found
+        """Wait with the hub writing new batches straight to the socket. Once
+        woken, the feed gets the events after its own cursor (the stream skips
+        the ones written)."""
+        self._ahead = self._ahead_bytes = 0
+        found = self.hub.wait(cursors, None, limit, self._take, self.alarm)
+        if self._unsent:
+            self._drain()
         if self.broken or self.closing.is_set():
             return {}  # the stream ends: what the hub wrote is all it gets
-        return self.hub.wait(cursors, 0.0, limit)  # from the feed's own cursor
+        return found
 
     def _take(self, data: bytes, events: list[StoredEvent]) -> bool:
         """The hub's sink: write the batch now, or say no (and be woken)."""
-        if self._ahead + len(events) > AHEAD_LIMIT or self.broken:
+        if (
+            self._ahead + len(events) > AHEAD_LIMIT
+            or self._ahead_bytes + len(data) > AHEAD_BYTES
+            or self.broken
+        ):
             return False
         if self._chunked:
             data = _chunk(data)
@@ -149,8 +147,8 @@ class Pacer:
             self.broken = True
             return False
         self.written_key = event_key(events[-1].id)
-        self._written_id = events[-1].id
         self._ahead += len(events)
+        self._ahead_bytes += len(data)
         self.last_write = time.monotonic()
         if self._observe is not None:
             self._observe(max(0.0, time.time() - events[0].timestamp_ms / 1000))

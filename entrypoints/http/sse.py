@@ -13,19 +13,15 @@ from application.follow_run import FeedItem, Gap
 from application.recent_events import event_key
 from domain.errors import StorageUnavailable
 from domain.model import StoredEvent
-from entrypoints.http.connections import (
-    StalledWrites,
-    client_connected,
-    end_keepalive,
-)
+from entrypoints.http.connections import StalledWrites, end_keepalive
 from entrypoints.http.frames import CLOSE_FRAME, gap_frame, heartbeat_frame
 from entrypoints.http.metrics import Metrics
 from entrypoints.http.pacer import Pacer
+from entrypoints.http.stream_watch import StreamWatch
 
 logger = logging.getLogger(__name__)
 
 FLUSH_BYTES = 64 * 1024
-CHECK_SECONDS = 1.0  # how often an idle stream checks that its client is there
 
 
 class Stream:
@@ -38,11 +34,13 @@ class Stream:
         metrics: Metrics,
         sock: Any,
         stalls: StalledWrites,
+        watch: StreamWatch,
     ) -> None:
         self._feed = feed
         self._pacer = pacer
         self._metrics = metrics
         self._stalls = stalls
+        self._watch = watch
         self.sock = sock
         self.writing_since: float | None = None
         self._stamps: list[int] = []
@@ -51,12 +49,14 @@ class Stream:
     def __iter__(self) -> Iterator[bytes]:
         self._metrics.subscribers.inc()
         self._stalls.add(self)
+        self._watch.add(self._pacer, self.sock)
         try:
             yield b""  # sends the headers now, before any event
             yield from self._frames()
         finally:
             self._metrics.subscribers.dec()
             self._stalls.discard(self)
+            self._watch.discard(self._pacer)
             if self._pacer.closing.is_set():
                 end_keepalive(self.sock)
             close = getattr(self._feed, "close", None)
@@ -82,13 +82,9 @@ class Stream:
                     self._add(gap_frame(item.last_event_id, item.first_available_id))
                 elif pacer.pending:
                     yield from self._flush()
-                elif (
-                    pacer.closing.is_set()
-                    or pacer.broken
-                    or not client_connected(self.sock)
-                ):
+                elif pacer.closing.is_set() or pacer.broken:
                     return
-                elif time.monotonic() - pacer.last_write >= pacer.heartbeat * 0.999:
+                elif pacer.heartbeat_due():
                     self._add(heartbeat_frame(int(time.time() * 1000)))
                     yield from self._flush()
         except SubscriberLagged as lagged:

@@ -18,7 +18,7 @@ from entrypoints.container import Container
 from entrypoints.http.auth import Authenticator, authenticate, tenant
 from entrypoints.http.metrics import Metrics
 from entrypoints.http.pacer import Pacer, direct_writes
-from entrypoints.http.sse import CHECK_SECONDS, Stream
+from entrypoints.http.sse import Stream
 from entrypoints.http.validation import run_id_of
 
 bp = Blueprint("stream", __name__)
@@ -66,11 +66,12 @@ def stream_events(
         number,
         after,
         from_live=from_live,
-        idle_seconds=min(CHECK_SECONDS, heartbeat),
+        idle_seconds=heartbeat,
         tenant=tenant(),
     )
-    stalls = current_app.extensions["runstream.stalls"]
-    body = Stream(feed, pacer, metrics, sock, stalls)
+    extensions = current_app.extensions
+    watch = extensions["runstream.watch"]
+    body = Stream(feed, pacer, metrics, sock, extensions["runstream.stalls"], watch)
     response = Response(iter(body), content_type="text/event-stream")
     response.headers.update(SSE_HEADERS)
     return response

@@ -80,6 +80,23 @@ def test_a_disconnected_subscriber_is_noticed_and_released_promptly(memory_serve
     )
 
 
+def test_a_silent_stream_is_released_promptly_when_its_client_leaves():
+    server = LiveServer({**MEMORY, "RUNSTREAM_HEARTBEAT_SECONDS": "60"})
+    try:
+        run_id = start(server)
+        stream = SseStream(server.url, f"/runs/{run_id}/events/stream?from=live")
+        await_condition(lambda: metric(server, "runstream_sse_subscribers") == 1)
+        left = time.monotonic()
+
+        stream.close()
+        await_condition(lambda: metric(server, "runstream_sse_subscribers") == 0, 3.0)
+        released = time.monotonic() - left
+    finally:
+        server.stop()
+
+    assert released < 1.0
+
+
 def test_an_unreachable_event_store_is_redis_unavailable():
     dead = f"redis://127.0.0.1:{free_port()}/0"
     server = LiveServer({"RUNSTREAM_EVENT_LOG": "redis", "RUNSTREAM_REDIS_URL": dead,

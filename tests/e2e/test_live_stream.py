@@ -97,6 +97,33 @@ def test_an_idle_stream_sends_a_heartbeat_every_interval(server):
     stream.close()
 
 
+def test_a_stream_fed_events_sends_its_next_heartbeat_an_interval_after_the_last(
+    memory_server,
+):
+    run_id = start(memory_server)
+    stream = SseStream(memory_server.url, stream_path(run_id, "?from=live"))
+    frames = stream.frames()
+    next(frames)  # the first heartbeat: the stream waits at the run's head
+
+    def produce():
+        for _ in range(12):
+            append(memory_server, run_id)
+            time.sleep(0.1)
+
+    producer = threading.Thread(target=produce)
+    producer.start()
+    fed = [next(frames) for _ in range(12)]
+    last_event = time.monotonic()
+    after = next(frames)
+    quiet = time.monotonic() - last_event
+    producer.join()
+
+    assert all(f.event == "llm.stream" and not f.comments for f in fed)
+    assert after.comments[0].startswith("heartbeat ")
+    assert 0.3 * 0.8 <= quiet < 0.3 + 0.5
+    stream.close()
+
+
 def test_errors_before_streaming_are_json(server):
     unknown = SseStream(server.url, stream_path(987654321))
     bad_id = SseStream(server.url, stream_path(start(server), "?last_event_id=zz"))

@@ -78,6 +78,39 @@ def test_a_wait_with_nothing_new_times_out_empty(hub):
     assert hub.wait({new_run_id(): MIN_ID}, timeout=0.05) == {}
 
 
+def test_a_wait_without_a_timeout_ends_when_its_wake_event_is_set(hub):
+    wake = threading.Event()
+    results = []
+    waiter = threading.Thread(
+        target=lambda: results.append(hub.wait({new_run_id(): MIN_ID}, None, wake=wake))
+    )
+    waiter.start()
+    wait_until(lambda: hub.watched_runs() == 1)
+
+    wake.set()
+    waiter.join(timeout=5)
+
+    assert results == [{}]
+
+
+def test_a_wait_without_a_timeout_ends_on_new_events(hub, log):
+    run_id = new_run_id()
+    first = log.append(run_id, [token("a")])[0]
+    results = []
+    waiter = threading.Thread(
+        target=lambda: results.append(
+            hub.wait({run_id: first.id}, None, wake=threading.Event())
+        )
+    )
+    waiter.start()
+    wait_until(lambda: hub.watched_runs() == 1)
+
+    stored = log.append(run_id, [token("b")])
+    waiter.join(timeout=5)
+
+    assert results == [{run_id: stored}]
+
+
 def test_one_reader_wait_covers_every_watched_run(hub, log):
     runs = [new_run_id() for _ in range(3)]
     waiting = [
