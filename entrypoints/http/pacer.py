@@ -37,6 +37,9 @@ def _chunk(data: bytes) -> bytes:
     return _framed[1]
 
 
+_observed: list[object] = [None]  # the last batch whose push latency was observed
+
+
 def direct_writes(sock: Any, environ: Mapping[str, Any]) -> tuple[Any, bool] | None:
     """The client's gevent socket (its OS socket is non-blocking) and whether the
     response is chunked; None when direct writes cannot be used."""
@@ -150,7 +153,11 @@ class Pacer:
         self._ahead += len(events)
         self._ahead_bytes += len(data)
         self.last_write = time.monotonic()
-        if self._observe is not None:
+        if self._observe is not None and _observed[0] is not events:
+            # Once per batch, at its first write, not once per subscriber: the
+            # hub writes a batch to all of them in one pass, and a histogram
+            # update costs about as much as the write itself.
+            _observed[0] = events
             self._observe(max(0.0, time.time() - events[0].timestamp_ms / 1000))
         if sent < len(data):
             self._unsent = data[sent:]  # the stream writes the rest once woken
