@@ -87,6 +87,10 @@ class FanOutHub:
         self._on_error = on_error
         self._lock = threading.Lock()
         self._watches: dict[RunId, _Watch] = {}
+        # The head of every watch whose run is still open: what the reader reads
+        # after, kept up to date so that a read does not rebuild it.
+        self._heads: dict[RunId, EventId] = {}
+        self._next_sweep = 0.0
         self._held = 0  # bytes of frames in all windows
         self._joined = threading.Event()
         self._closed = False
@@ -190,11 +194,13 @@ class FanOutHub:
             limits = self._limits
             recent = RecentEvents(cursor, limits.ring_events, limits.ring_bytes)
             watch = self._watches[run_id] = _Watch(recent, now)
+            self._heads[run_id] = cursor
             self._joined.set()
         elif watch.recent.behind(cursor) and not watch.recent.trimmed:
             # A subscriber from before the window's start: read again from there.
             self._held -= watch.recent.size
             watch.recent.reset(cursor)
+            self._heads[run_id] = cursor
             self._joined.set()
         watch.seen = now
         return watch
@@ -222,26 +228,26 @@ class FanOutHub:
             if found:
                 self._publish(cursors, found)
                 if self._limits.gather > 0:
-                    self._stopping.wait(self._limits.gather)
+                    time.sleep(self._limits.gather)  # cheaper than a timed wait
 
     def _cursors(self) -> dict[RunId, EventId] | None:
-        """The heads of the open watches (None once closed); drops idle ones."""
+        """The heads of the open watches (None once closed); drops idle ones,
+        looking at most a few times per `linger`."""
         with self._lock:
             if self._closed:
                 return None
-            expired = time.monotonic() - self._limits.linger
-            for run_id, watch in list(self._watches.items()):
-                if not watch.waiters and watch.seen < expired:
-                    self._held -= watch.recent.size
-                    del self._watches[run_id]
-            cursors = {
-                run_id: watch.recent.head
-                for run_id, watch in self._watches.items()
-                if not watch.recent.closed
-            }
-            if not cursors:
+            now = time.monotonic()
+            if now >= self._next_sweep:
+                self._next_sweep = now + self._limits.linger / 5
+                expired = now - self._limits.linger
+                for run_id, watch in list(self._watches.items()):
+                    if not watch.waiters and watch.seen < expired:
+                        self._held -= watch.recent.size
+                        del self._watches[run_id]
+                        self._heads.pop(run_id, None)
+            if not self._heads:
                 self._joined.clear()
-            return cursors
+            return dict(self._heads)
 
     def _failed(self, err: Exception) -> None:
         logger.warning("fan-out reader: event log wait failed: %s", err)
@@ -272,6 +278,10 @@ class FanOutHub:
                 held = watch.recent.size
                 watch.recent.add(items)
                 self._held += watch.recent.size - held
+                if watch.recent.closed:
+                    self._heads.pop(run_id, None)
+                else:
+                    self._heads[run_id] = watch.recent.head
                 self._deliver(watch, cursors[run_id], items)
             if self._held > self._limits.total_bytes:
                 self._shrink_all()
@@ -286,7 +296,11 @@ class FanOutHub:
         head = watch.recent.head
         direct = not watch.recent.closed
         for waiter in watch.waiters:
-            if direct and waiter.sink is not None and waiter.cursor == old_head:
+            if (
+                direct
+                and waiter.sink is not None
+                and (waiter.cursor is old_head or waiter.cursor == old_head)
+            ):
                 if joined is None:
                     joined = b"".join([frame for _, frame in items])
                     events = [event for event, _ in items]

@@ -170,6 +170,20 @@ def test_a_subscriber_from_before_the_ring_gets_every_event_once(hub, log):
     assert found[run_id] == stored[1:]
 
 
+def test_a_run_is_read_no_more_once_its_terminal_event_is_in(hub, log):
+    run_id, other = new_run_id(), new_run_id()
+    hub.wait({other: MIN_ID}, 0)
+    stored = log.append(run_id, [token(), completed()])
+
+    found = hub.wait({run_id: MIN_ID}, timeout=5)
+    reads = len(log.waits)
+    wait_until(lambda: len(log.waits) > reads + 1)
+
+    assert found == {run_id: stored}
+    assert run_id not in log.waits[-1]
+    assert other in log.waits[-1]
+
+
 def test_runs_without_subscribers_are_dropped(log):
     hub = make_hub(log, linger=0.05)
     hub.wait({new_run_id(): MIN_ID}, 0.01)
