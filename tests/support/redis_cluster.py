@@ -51,7 +51,7 @@ class LocalCluster:
 
     @property
     def url(self) -> str:
-        """A seed node's URL (any node will do for a cluster client)."""
+        """A seed node's URL (any running node will do for a cluster client)."""
         return self.nodes[0].url
 
     def start(self) -> LocalCluster:
@@ -72,6 +72,10 @@ class LocalCluster:
     def masters(self) -> list[RedisServer]:
         """The running nodes that are masters right now."""
         return [n for n in self.nodes if n.running and _role(n) == "master"]
+
+    def replicas(self) -> list[RedisServer]:
+        """The running nodes that are replicas right now."""
+        return [n for n in self.nodes if n.running and _role(n) == "slave"]
 
     def owner_of(self, key: str) -> RedisServer:
         """The running master that serves `key`'s slot."""
@@ -197,9 +201,12 @@ def _tick(deadline: float, what: str) -> None:
 
 
 @contextlib.contextmanager
-def cluster_service_env(cluster: LocalCluster) -> Iterator[dict[str, str]]:
-    """Environment for `runstream serve` on `cluster`, runs in a fresh SQLite
-    file. Service run ids restart at 1, so the cluster is flushed around it."""
+def cluster_service_env(
+    cluster: LocalCluster, seed: RedisServer | None = None
+) -> Iterator[dict[str, str]]:
+    """Environment for `runstream serve` on `cluster` (through `seed`, or the
+    cluster's first node), runs in a fresh SQLite file. Service run ids restart
+    at 1, so the cluster is flushed around it."""
     from tests.support.sql_backend import fresh_sqlite_url
 
     cluster.flush()
@@ -207,7 +214,7 @@ def cluster_service_env(cluster: LocalCluster) -> Iterator[dict[str, str]]:
         yield {
             "RUNSTREAM_EVENT_LOG": "redis",
             "RUNSTREAM_REDIS_CLUSTER": "1",
-            "RUNSTREAM_REDIS_URL": cluster.url,
+            "RUNSTREAM_REDIS_URL": (seed or cluster).url,
             "RUNSTREAM_EVENT_ARCHIVE": "none",
             "RUNSTREAM_RUN_REPOSITORY": "sql",
             "RUNSTREAM_DATABASE_URL": url,
