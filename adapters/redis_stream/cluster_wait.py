@@ -6,7 +6,9 @@ one `NodeListener` per master and reads a run (XRANGE after its cursor, one
 pipeline per node) only when it may hold something new: a notice or a newly
 confirmed subscription bumped its version since the last read found nothing
 after that cursor, or that finding is older than `resync` seconds. The periodic
-re-read means that a notice lost in any way delays an event, never drops it.
+re-read means that a notice lost in any way delays an event, never drops it. A
+wait with no time to spend (`timeout <= 0`) reads every run: the notice of an
+append that has already returned may still be on its way.
 Runs nobody waited on for `linger` seconds are unsubscribed.
 """
 
@@ -56,7 +58,7 @@ class ClusterWait:
         while True:
             tick = self._board.tick
             self._routes.repair()
-            due = self._due(cursors)
+            due = self._due(cursors, poll=timeout <= 0)
             found = self._read(due, limit) if due else {}
             remaining = deadline - time.monotonic()
             if found or remaining <= 0:
@@ -83,13 +85,18 @@ class ClusterWait:
                     self._clean.pop(run_id, None)
         self._routes.follow(fresh, idle)
 
-    def _due(self, cursors: Mapping[RunId, EventId]) -> list[_Due]:
+    def _due(self, cursors: Mapping[RunId, EventId], poll: bool) -> list[_Due]:
         stale = time.monotonic() - self._resync
         due = []
         for run_id, cursor in cursors.items():
             version = self._board.version(run_id)
             clean = self._clean.get(run_id)
-            if clean is None or clean[:2] != (cursor, version) or clean[2] < stale:
+            if (
+                poll
+                or clean is None
+                or clean[:2] != (cursor, version)
+                or clean[2] < stale
+            ):
                 due.append((run_id, cursor, version))
         return due
 

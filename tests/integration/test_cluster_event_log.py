@@ -194,6 +194,20 @@ def test_a_cursor_moved_back_is_read_again_without_a_notice(log):
     assert found == {run_id: stored[1:]}
 
 
+def test_a_wait_with_no_time_to_spend_returns_what_was_just_appended(log):
+    run_id = new_run_id()
+    head = log.append(run_id, [started()])[-1].id
+    answers = []
+
+    for n in range(50):
+        log.wait({run_id: head}, timeout=0)  # finds nothing: the run reads clean
+        new = log.append(run_id, [token(str(n))])
+        answers.append(log.wait({run_id: head}, timeout=0) == {run_id: new})
+        head = new[-1].id
+
+    assert all(answers)
+
+
 def test_a_wait_limited_below_the_news_returns_the_rest_next_time(log):
     run_id = new_run_id()
     stored = log.append(run_id, [started()] + [token(str(i)) for i in range(5)])
