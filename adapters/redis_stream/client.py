@@ -6,10 +6,11 @@ import contextlib
 import threading
 from collections.abc import Generator, Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 from redis import Redis
 from redis.backoff import NoBackoff
-from redis.cluster import RedisCluster
+from redis.cluster import ClusterNode, RedisCluster
 from redis.exceptions import RedisClusterException, RedisError
 from redis.retry import Retry
 
@@ -29,6 +30,10 @@ def redis_client(
     url: str, cluster: bool = False, timeout: float = 2.0
 ) -> Generator[Client, None, None]:
     """A pooled client whose every call gives up after `timeout` seconds.
+
+    With `cluster`, `url` may list several seed nodes, comma-separated (the first
+    a full URL, the others full URLs or `host:port`): a process that starts while
+    a seed is down finds the cluster through another.
 
     Responses are decoded to str (hiredis does it in C). The client speaks RESP2:
     RESP3 would add a HELLO round trip per connection and the maintenance-
@@ -72,7 +77,13 @@ def _shared_cluster(url: str, options: dict[str, Any]) -> Iterator[RedisCluster]
         if client is None:
             # Writes go through ScriptRunner, which never retries them; reads
             # and PEXPIRE may be repeated once after a refreshed slot map.
-            client = RedisCluster.from_url(url, retry=Retry(NoBackoff(), 1), **options)
+            first, *others = (seed.strip() for seed in url.split(","))
+            client = RedisCluster.from_url(
+                first,
+                startup_nodes=[_node(other) for other in others],
+                retry=Retry(NoBackoff(), 1),
+                **options,
+            )
         _clusters[name] = (client, users + 1)
     try:
         yield client
@@ -84,6 +95,13 @@ def _shared_cluster(url: str, options: dict[str, Any]) -> Iterator[RedisCluster]
             else:
                 del _clusters[name]
                 client.close()
+
+
+def _node(url: str) -> ClusterNode:
+    """A further seed of a cluster: only its address counts (credentials and
+    options come from the first URL)."""
+    parts = urlsplit(url if "//" in url else f"redis://{url}")
+    return ClusterNode(parts.hostname or "localhost", parts.port or 6379)  # type: ignore[no-untyped-call]
 
 
 def block_slice(client: Client) -> float:

@@ -3,11 +3,10 @@ master of a live run is killed, its replica takes over, appends and streams
 resume, and every acknowledged event is in the log once, in a gapless log that
 every subscriber received whole.
 
-The service is seeded from a replica, a node the test never kills. A gunicorn
-worker still loading the app when the master dies must discover the cluster
-through its seed, and redis-py cannot start from an unreachable node; a worker
-that fails to boot makes gunicorn stop the whole service. Running clients do
-not need their seed (they know every node), which
+The killed master is the first of the service's seed nodes: a gunicorn worker
+still loading the app when it dies must find the cluster through another seed
+(a worker that fails to boot would make gunicorn stop the whole service).
+Running clients do not need their seed (they know every node), which
 tests/integration/test_cluster_failover.py shows by killing its seed master.
 """
 
@@ -103,7 +102,7 @@ class Producer(threading.Thread):
 def test_a_killed_master_is_replaced_and_no_acknowledged_event_is_lost_or_repeated():
     with (
         LocalCluster(masters=3, replicas=1, node_timeout_ms=500) as cluster,
-        cluster_service_env(cluster, seed=cluster.replicas()[0]) as env,
+        cluster_service_env(cluster, every_seed=True) as env,
     ):
         server = LiveServer({**env, **REPLICA_WAIT}, workers=2)
         try:
@@ -111,6 +110,7 @@ def test_a_killed_master_is_replaced_and_no_acknowledged_event_is_lost_or_repeat
             readers, producer = _follow_and_produce(server, run_id)
 
             victim = cluster.owner_of(stream_key(run_id))
+            assert victim is cluster.nodes[0], "the first seed must be the victim"
             killed_at = time.monotonic()
             cluster.kill(victim)
             cluster.await_failover(victim)

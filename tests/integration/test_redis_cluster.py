@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from redis.exceptions import RedisClusterException
 
 from adapters.redis_stream.client import Client, redis_client
 from adapters.redis_stream.codec import stream_key
 from adapters.redis_stream.event_log import RedisStreamEventLog
 from domain.model import StoredEvent
-from tests.factories import completed, started, token
-from tests.support.redis_server import RedisServer
+from tests.factories import completed, new_run_id, started, token
+from tests.support.redis_server import RedisServer, free_port
 
 pytestmark = pytest.mark.redis
 
@@ -39,3 +40,23 @@ def test_the_log_runs_unchanged_on_a_single_node_cluster(cluster_client):
     assert news == {1: stored[1:]}
     assert log.info(1).closed
     assert 0 < cluster_client.ttl(stream_key(1)) <= 60
+
+
+def test_a_process_finds_the_cluster_through_a_later_seed_when_the_first_is_down():
+    nobody = f"redis://127.0.0.1:{free_port()}/0"
+    with RedisServer(cluster=True) as server:
+        for seeds in (f"{nobody},{server.url}", f"{nobody}, 127.0.0.1:{server.port}"):
+            resource = redis_client(seeds, cluster=True, timeout=2.0)
+            log = RedisStreamEventLog(next(resource), ttl_seconds=60)
+            run_id = new_run_id()
+            stored = log.append(run_id, [started()])
+            assert log.read(run_id) == stored
+            resource.close()
+
+
+def test_with_every_seed_down_the_client_cannot_be_built():
+    resource = redis_client(
+        f"redis://127.0.0.1:{free_port()}/0", cluster=True, timeout=0.5
+    )
+    with pytest.raises(RedisClusterException):
+        next(resource)

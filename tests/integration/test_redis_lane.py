@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import multiprocessing
-import socket
 from collections.abc import Iterator
 
 import pytest
@@ -13,6 +12,7 @@ from redis.exceptions import ResponseError
 
 from adapters.redis_stream.client import Client
 from adapters.redis_stream.lane import Lane
+from tests.support.redis_server import free_port
 
 pytestmark = pytest.mark.redis
 
@@ -58,7 +58,7 @@ def test_a_connection_the_server_closed_is_replaced_before_use(
 
 
 def test_a_dead_server_fails_the_call() -> None:
-    dead = Lane(Redis(port=_free_port(), socket_connect_timeout=0.5))
+    dead = Lane(Redis(port=free_port(), socket_connect_timeout=0.5))
     with pytest.raises(RedisConnectionError):
         dead.call(("PING",))
 
@@ -86,12 +86,6 @@ def test_a_forked_child_opens_its_own_connection(lane: Lane) -> None:
 
 def _child_client_id(lane: Lane, results: multiprocessing.Queue[int]) -> None:
     results.put(lane.call(("CLIENT", "ID")))
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def test_pipelined_commands_come_back_in_order(lane: Lane, client: Client) -> None:

@@ -73,10 +73,6 @@ class LocalCluster:
         """The running nodes that are masters right now."""
         return [n for n in self.nodes if n.running and _role(n) == "master"]
 
-    def replicas(self) -> list[RedisServer]:
-        """The running nodes that are replicas right now."""
-        return [n for n in self.nodes if n.running and _role(n) == "slave"]
-
     def owner_of(self, key: str) -> RedisServer:
         """The running master that serves `key`'s slot."""
         seed = self.masters()[0]
@@ -202,11 +198,12 @@ def _tick(deadline: float, what: str) -> None:
 
 @contextlib.contextmanager
 def cluster_service_env(
-    cluster: LocalCluster, seed: RedisServer | None = None
+    cluster: LocalCluster, every_seed: bool = False
 ) -> Iterator[dict[str, str]]:
-    """Environment for `runstream serve` on `cluster` (through `seed`, or the
-    cluster's first node), runs in a fresh SQLite file. Service run ids restart
-    at 1, so the cluster is flushed around it."""
+    """Environment for `runstream serve` on `cluster` (seeded by its first node,
+    or with `every_seed` by all its nodes, first node first), runs in a fresh
+    SQLite file. Service run ids restart at 1, so the cluster is flushed around
+    it."""
     from tests.support.sql_backend import fresh_sqlite_url
 
     cluster.flush()
@@ -214,7 +211,11 @@ def cluster_service_env(
         yield {
             "RUNSTREAM_EVENT_LOG": "redis",
             "RUNSTREAM_REDIS_CLUSTER": "1",
-            "RUNSTREAM_REDIS_URL": (seed or cluster).url,
+            "RUNSTREAM_REDIS_URL": (
+                ",".join(node.url for node in cluster.nodes)
+                if every_seed
+                else cluster.url
+            ),
             "RUNSTREAM_EVENT_ARCHIVE": "none",
             "RUNSTREAM_RUN_REPOSITORY": "sql",
             "RUNSTREAM_DATABASE_URL": url,
