@@ -25,7 +25,7 @@ CHECK_SECONDS = 1.0  # without epoll: how often every client is checked
 # this late): with many streams, the thread then wakes a few times a second
 # rather than once per stream per interval.
 GRAIN_SECONDS = 0.05
-HANG_UP = select.EPOLLRDHUP if hasattr(select, "EPOLLRDHUP") else 0
+HANG_UP = getattr(select, "EPOLLRDHUP", 0)
 
 
 class Watched(Protocol):
