@@ -9,8 +9,8 @@ checks, handshake), packs all-string arguments with hiredis in one call and
 returns the reply as the parser gives it: lists and decoded strings.
 
 It never retries: a write whose reply was lost may have run, and sending it again
-would store it twice. As redis-py's pool does, an idle connection is checked
-before use (one poll) and replaced if the server closed it meanwhile. redis-py's
+would store it twice. A connection idle for a while is checked before use (one
+poll) and replaced if the server closed it meanwhile. redis-py's
 Connection disconnects itself when a send or a read fails, so the next use of that
 connection reconnects; a ResponseError (NOSCRIPT, say) leaves it clean. After a
 fork the child drops the parent's connections without closing them (redis-py only
@@ -20,6 +20,7 @@ shuts a socket down in the process that opened it).
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -31,6 +32,12 @@ from redis.exceptions import ResponseError
 # Connections kept idle between calls; a burst beyond it opens more, which are
 # closed when they come back.
 IDLE_CONNECTIONS = 32
+# A connection idle longer than this is polled for a server-side close before
+# use. Polling every checkout cost an eighth of a gevent worker's CPU under the
+# SSE load benchmark (gevent's poll is no cheap syscall); a connection that worked
+# less than a second ago and broke since fails its call as any broken connection
+# does (StorageUnavailable), which callers already handle.
+QUIET_SECONDS = 1.0
 
 
 class Lane:
@@ -39,8 +46,8 @@ class Lane:
         self._connection_class = pool.connection_class
         self._connection_kwargs = dict(pool.connection_kwargs)
         self._most_idle = idle
-        # redis-py's Connection is untyped.
-        self._idle: list[Any] = []
+        # (connection, when it was put back); redis-py's Connection is untyped.
+        self._idle: list[tuple[Any, float]] = []
         self._pid = os.getpid()
 
     def call(self, args: Sequence[str]) -> Any:
@@ -64,13 +71,17 @@ class Lane:
         if self._pid != os.getpid():
             self._idle, self._pid = [], os.getpid()
         try:
-            connection = self._idle.pop()
+            connection, since = self._idle.pop()
         except IndexError:
             connection = self._connection_class(**self._connection_kwargs)
         else:
-            # An idle connection with something to read was closed by the server
+            # A quiet connection with something to read was closed by the server
             # (a restart, CLIENT KILL, its idle timeout): reconnect before sending.
-            if connection.is_connected and _closed(connection):
+            if (
+                time.monotonic() - since > QUIET_SECONDS
+                and connection.is_connected
+                and _closed(connection)
+            ):
                 connection.disconnect()
         try:
             connection.send_packed_command([command])
@@ -79,14 +90,14 @@ class Lane:
             return _read_all(connection, replies)
         finally:
             if len(self._idle) < self._most_idle:
-                self._idle.append(connection)
+                self._idle.append((connection, time.monotonic()))
             else:
                 connection.disconnect()
 
     def close(self) -> None:
         """Disconnect the idle connections (a later call opens new ones)."""
         idle, self._idle = self._idle, []
-        for connection in idle:
+        for connection, _ in idle:
             connection.disconnect()
 
 

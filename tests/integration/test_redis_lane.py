@@ -10,6 +10,7 @@ from redis import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 
+from adapters.redis_stream import lane as lane_module
 from adapters.redis_stream.client import Client
 from adapters.redis_stream.lane import Lane
 from tests.support.redis_server import free_port
@@ -47,13 +48,25 @@ def test_an_error_reply_leaves_the_connection_in_use(lane: Lane) -> None:
     assert lane.call(("CLIENT", "ID")) == before
 
 
-def test_a_connection_the_server_closed_is_replaced_before_use(
-    lane: Lane, client: Client
+def test_a_quiet_connection_the_server_closed_is_replaced_before_use(
+    lane: Lane, client: Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(lane_module, "QUIET_SECONDS", 0.0)  # every one is quiet
     killed = lane.call(("CLIENT", "ID"))
     client.client_kill_filter(_id=killed)
     # Without the check on checkout this call would fail on the dead socket.
     assert lane.call(("PING",)) == "PONG"
+    assert lane.call(("CLIENT", "ID")) != killed
+
+
+def test_a_connection_that_broke_while_busy_fails_once_then_reconnects(
+    lane: Lane, client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(lane_module, "QUIET_SECONDS", 3600.0)  # never checked
+    killed = lane.call(("CLIENT", "ID"))
+    client.client_kill_filter(_id=killed)
+    with pytest.raises(RedisConnectionError):
+        lane.call(("PING",))
     assert lane.call(("CLIENT", "ID")) != killed
 
 
