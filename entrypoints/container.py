@@ -70,13 +70,18 @@ class Container(containers.DeclarativeContainer):
         engine=sql_engine,
         ttl_seconds=config.event_log.retention_seconds,
     )
-    redis_event_log = providers.Singleton(
+    redis_stream_log = providers.Singleton(
         _lazy("adapters.redis_stream.event_log:RedisStreamEventLog"),
         client=redis_client,
         maxlen=config.event_log.maxlen,
         ttl_seconds=config.event_log.ttl_seconds,
         min_replicas=config.redis.min_replicas,
         replica_timeout_ms=config.redis.replica_timeout_ms,
+    )
+    # Built on first use, so a worker starts even while no cluster seed answers.
+    redis_event_log = providers.Singleton(
+        _lazy("adapters.redis_stream.deferred:DeferredEventLog"),
+        build=redis_stream_log.provider,
     )
     memory_event_log = providers.Singleton(
         InMemoryEventLog, ttl_seconds=config.event_log.ttl_seconds
