@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import UTC, datetime
 from typing import Any
@@ -128,13 +129,33 @@ def to_envelope(stored: StoredEvent) -> dict[str, Any]:
 
 
 def envelope_json(stored: StoredEvent) -> str:
-    """The envelope as one line of JSON, splicing the stored data text as is."""
+    """The envelope as one line of JSON, splicing the stored data text as is.
+
+    Every live event is written out through here, so the parts that repeat from
+    event to event (the source, the event object, the timestamp's second) are
+    cached."""
     event = stored.event
-    source = "null" if event.source is None else dump_json(source_json(event.source))
-    kind = dump_json({"category": event.category.value, "action": event.action})
+    ms = stored.timestamp_ms
     return (
         f'{{"id":"{stored.id}","run_id":{stored.run_id},'
-        f'"timestamp":"{format_timestamp(stored.timestamp_ms)}",'
-        f'"sequence":{stored.sequence},"source":{source},"event":{kind},'
+        f'"timestamp":"{_second_prefix(ms // 1000)}{ms % 1000:03d}Z",'
+        f'"sequence":{stored.sequence},"source":{_source_text(event.source)},'
+        f'"event":{_kind_text(event.category, event.action)},'
         f'"data":{event.data_json}}}'
     )
+
+
+@functools.lru_cache(maxsize=4096)
+def _source_text(source: Source | None) -> str:
+    return "null" if source is None else dump_json(source_json(source))
+
+
+@functools.lru_cache(maxsize=1024)
+def _kind_text(category: Category, action: str) -> str:
+    return dump_json({"category": category.value, "action": action})
+
+
+@functools.lru_cache(maxsize=64)
+def _second_prefix(second: int) -> str:
+    """format_timestamp's text before the milliseconds: `YYYY-MM-DDTHH:MM:SS.`"""
+    return format_timestamp(second * 1000)[:-4]

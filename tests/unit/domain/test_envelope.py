@@ -1,6 +1,8 @@
 import json
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from domain.envelope import (
     envelope_json,
@@ -11,7 +13,7 @@ from domain.envelope import (
 )
 from domain.errors import EventTooLarge, InvalidEvent
 from domain.ids import EventId
-from domain.model import StoredEvent
+from domain.model import AgentType, Category, NewEvent, Source, StoredEvent
 
 SOURCE = {
     "agent_id": "researcher",
@@ -96,3 +98,46 @@ def test_stored_envelope_of_an_accepted_event_fits_the_limit():
     stored = StoredEvent(EventId(2**64 - 1, 2**64 - 1), 2**63 - 1, 2**63 - 1, 0, event)
 
     assert len(envelope_json(stored).encode()) <= limit
+
+
+stored_events = st.builds(
+    StoredEvent,
+    st.builds(EventId, st.integers(0, 2**64 - 1), st.integers(0, 2**64 - 1)),
+    st.integers(1, 2**63 - 1),
+    st.integers(1, 2**63 - 1),
+    st.integers(0, 2**45),
+    st.builds(
+        NewEvent.build,
+        st.sampled_from(Category),
+        st.from_regex(r"[a-z][a-z0-9_]{0,10}", fullmatch=True),
+        st.dictionaries(st.text(), st.text() | st.integers()),
+        st.none()
+        | st.builds(
+            Source, st.text(), st.sampled_from(AgentType), st.text(), st.text()
+        ),
+    ),
+)
+
+
+@given(st.lists(stored_events, min_size=1, max_size=5))
+def test_the_envelope_json_is_the_envelope_on_one_compact_line(batch):
+    """envelope_json caches the parts that repeat between events; each line must
+    still be exactly its own event's envelope."""
+    for stored in batch:
+        text = envelope_json(stored)
+        assert json.loads(text) == to_envelope(stored)
+        assert text.startswith(f'{{"id":"{stored.id}","run_id":{stored.run_id},')
+
+
+def test_events_in_the_same_second_keep_their_own_milliseconds():
+    new = NewEvent.build(Category.LLM, "stream", {"content": "a\nb"})
+    stamps = [1_700_000_000_000, 1_700_000_000_999, 1_700_000_001_000]
+    batch = [StoredEvent(EventId(ms, 0), 7, n, ms, new) for n, ms in enumerate(stamps)]
+
+    times = [json.loads(envelope_json(stored))["timestamp"] for stored in batch]
+
+    assert times == [
+        "2023-11-14T22:13:20.000Z",
+        "2023-11-14T22:13:20.999Z",
+        "2023-11-14T22:13:21.000Z",
+    ]

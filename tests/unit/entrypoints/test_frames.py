@@ -37,18 +37,3 @@ def expected(stored):
 def test_an_event_frame_carries_the_envelope_json_on_one_data_line(batch):
     for stored in batch:
         assert event_frame(stored) == expected(stored)
-
-
-def test_events_in_the_same_second_keep_their_own_milliseconds():
-    new = NewEvent.build(Category.LLM, "stream", {"content": "a\nb"})
-    batch = [
-        StoredEvent(EventId(ms, 0), 7, n, ms, new)
-        for n, ms in enumerate(
-            [1_700_000_000_000, 1_700_000_000_999, 1_700_000_001_000]
-        )
-    ]
-
-    frames = [event_frame(stored) for stored in batch]
-
-    assert frames == [expected(stored) for stored in batch]
-    assert b'"timestamp":"2023-11-14T22:13:20.999Z"' in frames[1]
