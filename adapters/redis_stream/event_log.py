@@ -57,7 +57,6 @@ class RedisStreamEventLog:
             raise ValueError(f"maxlen must be at least 1, not {maxlen}")
         if not client.get_connection_kwargs().get("decode_responses"):
             raise ValueError("the client must decode responses (see redis_client)")
-        self._client = client
         self._maxlen = str(maxlen)
         self._ttl_ms = int(ttl_seconds * 1000)
         self._stamp = SecondStamp()
