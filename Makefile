@@ -29,8 +29,8 @@ install-browser: install-test
 lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy domain application
-	$(BIN)/mypy entrypoints adapters
+	$(BIN)/mypy runstream/domain runstream/application
+	$(BIN)/mypy runstream/entrypoints runstream/adapters
 
 test: lint install-browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from application.visibility import visible_run
-from domain.errors import InvalidEvent, InvalidRequest, RunNotActive
-from domain.model import NewEvent, RunId, StoredEvent
-from domain.ports import EventLog, RunRepository
+from runstream.application.visibility import visible_run
+from runstream.domain.errors import InvalidEvent, InvalidRequest, RunNotActive
+from runstream.domain.model import NewEvent, RunId, StoredEvent
+from runstream.domain.ports import EventLog, RunRepository
 
 MAX_BATCH = 1000
 

@@ -6,10 +6,10 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 
-from application.backoff import Backoff
-from domain.errors import DomainError, RunNotActive, StorageUnavailable
-from domain.model import NewEvent, RunId
-from domain.ports import EventLog
+from runstream.application.backoff import Backoff
+from runstream.domain.errors import DomainError, RunNotActive, StorageUnavailable
+from runstream.domain.model import NewEvent, RunId
+from runstream.domain.ports import EventLog
 
 logger = logging.getLogger(__name__)
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from application.ending import end_run
-from application.visibility import visible_run
-from domain.model import Run, RunId, RunStatus
-from domain.ports import EventLog, RunRepository
+from runstream.application.ending import end_run
+from runstream.application.visibility import visible_run
+from runstream.domain.model import Run, RunId, RunStatus
+from runstream.domain.ports import EventLog, RunRepository
 
 
 class CancelRun:

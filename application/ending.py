@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from domain.errors import RunNotActive, StorageUnavailable
-from domain.model import (
+from runstream.domain.errors import RunNotActive, StorageUnavailable
+from runstream.domain.model import (
     Category,
     JsonObject,
     JsonValue,
@@ -11,7 +11,7 @@ from domain.model import (
     Run,
     RunStatus,
 )
-from domain.ports import EventLog, RunRepository
+from runstream.domain.ports import EventLog, RunRepository
 
 TERMINAL_ACTION = {
     RunStatus.COMPLETED: "completed",

@@ -16,11 +16,11 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from application.backoff import Backoff
-from application.batch_store import BatchStore
-from application.write_queue import WriteQueue
-from domain.model import NewEvent, RunId
-from domain.ports import EventLog
+from runstream.application.backoff import Backoff
+from runstream.application.batch_store import BatchStore
+from runstream.application.write_queue import WriteQueue
+from runstream.domain.model import NewEvent, RunId
+from runstream.domain.ports import EventLog
 
 logger = logging.getLogger(__name__)
 

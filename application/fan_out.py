@@ -8,11 +8,11 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from application.recent_events import RecentEvents
-from domain.errors import DomainError, StorageUnavailable
-from domain.ids import EventId
-from domain.model import RunId, StoredEvent
-from domain.ports import EventLog
+from runstream.application.recent_events import RecentEvents
+from runstream.domain.errors import DomainError, StorageUnavailable
+from runstream.domain.ids import EventId
+from runstream.domain.model import RunId, StoredEvent
+from runstream.domain.ports import EventLog
 
 logger = logging.getLogger(__name__)
 

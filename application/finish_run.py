@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from application.ending import end_run
-from application.visibility import visible_run
-from domain.errors import InvalidRequest
-from domain.model import JsonObject, JsonValue, Run, RunId, RunStatus
-from domain.ports import EventLog, RunRepository
+from runstream.application.ending import end_run
+from runstream.application.visibility import visible_run
+from runstream.domain.errors import InvalidRequest
+from runstream.domain.model import JsonObject, JsonValue, Run, RunId, RunStatus
+from runstream.domain.ports import EventLog, RunRepository
 
 FINISH_STATUSES = (RunStatus.COMPLETED, RunStatus.FAILED)
 

@@ -6,11 +6,11 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
-from application.visibility import visible_run
-from domain.errors import RunExpired
-from domain.ids import MAX_ID, MIN_ID, EventId
-from domain.model import LogInfo, RunId, StoredEvent
-from domain.ports import EventLog, RunRepository
+from runstream.application.visibility import visible_run
+from runstream.domain.errors import RunExpired
+from runstream.domain.ids import MAX_ID, MIN_ID, EventId
+from runstream.domain.model import LogInfo, RunId, StoredEvent
+from runstream.domain.ports import EventLog, RunRepository
 
 REPLAY_PAGE = 1000
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from application.visibility import visible_run
-from domain.errors import InvalidRequest
-from domain.model import Run, RunId, RunStatus
-from domain.ports import RunRepository
+from runstream.application.visibility import visible_run
+from runstream.domain.errors import InvalidRequest
+from runstream.domain.model import Run, RunId, RunStatus
+from runstream.domain.ports import RunRepository
 
 MAX_LIST = 500
 

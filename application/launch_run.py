@@ -1,10 +1,10 @@
-"""LaunchRun: `POST /runs` for every executor (CONTRACT §4)."""
+"""LaunchRun: `POST /runs` for every executor (docs/contract.md §4)."""
 
 from __future__ import annotations
 
-from application.run_manager import RunManager
-from application.start_run import RunRequest, StartRun
-from domain.model import Run
+from runstream.application.run_manager import RunManager
+from runstream.application.start_run import RunRequest, StartRun
+from runstream.domain.model import Run
 
 
 class LaunchRun:

@@ -1,14 +1,14 @@
-"""ReadEvents: one page of a run's history (CONTRACT §4, History)."""
+"""ReadEvents: one page of a run's history (docs/contract.md §4, History)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from application.visibility import visible_run
-from domain.errors import InvalidRequest, RunExpired
-from domain.ids import MAX_ID, MIN_ID, EventId
-from domain.model import RunId, StoredEvent
-from domain.ports import EventLog, RunRepository
+from runstream.application.visibility import visible_run
+from runstream.domain.errors import InvalidRequest, RunExpired
+from runstream.domain.ids import MAX_ID, MIN_ID, EventId
+from runstream.domain.model import RunId, StoredEvent
+from runstream.domain.ports import EventLog, RunRepository
 
 MAX_PAGE = 10_000
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import bisect
 
-from domain.ids import EventId
-from domain.model import StoredEvent
+from runstream.domain.ids import EventId
+from runstream.domain.model import StoredEvent
 
 
 def event_key(event_id: EventId) -> int:

@@ -6,13 +6,13 @@ import logging
 import threading
 from dataclasses import dataclass
 
-from application.backoff import Backoff
-from application.ending import end_run
-from application.event_writer import EventWriter
-from application.run_tally import RunTally
-from domain.errors import DomainError, RunNotActive, StorageUnavailable
-from domain.model import JsonValue, Run, RunStatus, utc_now
-from domain.ports import EventLog, Executor, RunRepository
+from runstream.application.backoff import Backoff
+from runstream.application.ending import end_run
+from runstream.application.event_writer import EventWriter
+from runstream.application.run_tally import RunTally
+from runstream.domain.errors import DomainError, RunNotActive, StorageUnavailable
+from runstream.domain.model import JsonValue, Run, RunStatus, utc_now
+from runstream.domain.ports import EventLog, Executor, RunRepository
 
 logger = logging.getLogger(__name__)
 INTERRUPTED = "interrupted: the service shut down while the run was executing"

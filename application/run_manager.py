@@ -9,13 +9,13 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
-from application.backoff import Backoff
-from application.event_writer import EventWriter, WriterStats
-from application.run_execution import Execution
-from application.start_run import RunRequest, StartRun
-from domain.errors import InvalidRequest, RunNotActive, StorageUnavailable
-from domain.model import JsonValue, Run, RunId, RunStatus
-from domain.ports import EventLog, Executor, RunRepository
+from runstream.application.backoff import Backoff
+from runstream.application.event_writer import EventWriter, WriterStats
+from runstream.application.run_execution import Execution
+from runstream.application.start_run import RunRequest, StartRun
+from runstream.domain.errors import InvalidRequest, RunNotActive, StorageUnavailable
+from runstream.domain.model import JsonValue, Run, RunId, RunStatus
+from runstream.domain.ports import EventLog, Executor, RunRepository
 
 logger = logging.getLogger(__name__)
 

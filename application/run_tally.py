@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import threading
 
-from domain.errors import InvalidEvent, RunNotActive
-from domain.model import Category, JsonObject, NewEvent
-from domain.ports import EventSink
+from runstream.domain.errors import InvalidEvent, RunNotActive
+from runstream.domain.model import Category, JsonObject, NewEvent
+from runstream.domain.ports import EventSink
 
 
 def stream_tokens(event: NewEvent) -> int:

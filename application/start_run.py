@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from domain.errors import InvalidRequest, StorageUnavailable
-from domain.model import Category, JsonObject, NewEvent, Run, RunStatus
-from domain.ports import EventLog, RunRepository
+from runstream.domain.errors import InvalidRequest, StorageUnavailable
+from runstream.domain.model import Category, JsonObject, NewEvent, Run, RunStatus
+from runstream.domain.ports import EventLog, RunRepository
 
 EXECUTORS = ("simulated", "external")
 MAX_TASK_CHARS = 10_000

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from domain.errors import RunNotFound
-from domain.model import Run, RunId
-from domain.ports import RunRepository
+from runstream.domain.errors import RunNotFound
+from runstream.domain.model import Run, RunId
+from runstream.domain.ports import RunRepository
 
 
 def visible_run(runs: RunRepository, run_id: RunId, tenant: str | None) -> Run:

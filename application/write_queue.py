@@ -7,8 +7,8 @@ import time
 from collections import deque
 from dataclasses import dataclass
 
-from domain.errors import StorageUnavailable
-from domain.model import NewEvent, RunId
+from runstream.domain.errors import StorageUnavailable
+from runstream.domain.model import NewEvent, RunId
 
 
 @dataclass(frozen=True)

@@ -30,12 +30,12 @@ from typing import Any, TypeAlias, cast
 from redis import Redis
 from redis.crc import key_slot
 
-from adapters.redis_stream.client import redis_client
-from adapters.redis_stream.codec import stream_key
-from adapters.redis_stream.event_log import RedisStreamEventLog
 from benchmarks.redis_append import EVENT
-from domain.ids import MIN_ID
-from domain.model import AgentType, Category, NewEvent, Source
+from runstream.adapters.redis_stream.client import redis_client
+from runstream.adapters.redis_stream.codec import stream_key
+from runstream.adapters.redis_stream.event_log import RedisStreamEventLog
+from runstream.domain.ids import MIN_ID
+from runstream.domain.model import AgentType, Category, NewEvent, Source
 from tests.support.redis_cluster import LocalCluster
 
 SOURCE = Source("researcher", AgentType.WORKER, "Researcher", "research")

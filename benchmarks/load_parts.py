@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from domain.model import AgentType, Category, NewEvent, Source, dump_json
+from runstream.domain.model import AgentType, Category, NewEvent, Source, dump_json
 
 SOURCE = Source("writer", AgentType.WORKER, "Writer", "research")
 PAD = "Analysing the quarterly figures, the team finds that " * 3

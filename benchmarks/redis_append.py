@@ -25,13 +25,13 @@ from typing import Any
 from redis.exceptions import MovedError
 from redis.utils import HIREDIS_AVAILABLE
 
-from adapters.redis_stream.client import Client, redis_client
-from adapters.redis_stream.codec import event_fields, stream_key
-from adapters.redis_stream.event_log import RedisStreamEventLog
-from adapters.redis_stream.lane import Lane
-from domain.envelope import format_timestamp
-from domain.ids import EventId
-from domain.model import AgentType, Category, NewEvent, Source, StoredEvent
+from runstream.adapters.redis_stream.client import Client, redis_client
+from runstream.adapters.redis_stream.codec import event_fields, stream_key
+from runstream.adapters.redis_stream.event_log import RedisStreamEventLog
+from runstream.adapters.redis_stream.lane import Lane
+from runstream.domain.envelope import format_timestamp
+from runstream.domain.ids import EventId
+from runstream.domain.model import AgentType, Category, NewEvent, Source, StoredEvent
 
 EVENT = NewEvent.build(
     Category.LLM,

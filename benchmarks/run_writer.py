@@ -19,16 +19,16 @@ import threading
 import time
 from dataclasses import dataclass, replace
 
-from adapters.in_memory.run_repository import InMemoryRunRepository
-from adapters.redis_stream.client import redis_client
-from adapters.redis_stream.codec import stream_key
-from adapters.redis_stream.event_log import RedisStreamEventLog
-from adapters.simulated.executor import SimulatedExecutor
-from application.event_writer import EventWriter, WriterStats
-from application.run_manager import RunManager
-from application.start_run import RunRequest
-from domain.model import JsonObject, JsonValue, NewEvent, Run, RunStatus
-from domain.ports import Cancellation, EventSink
+from runstream.adapters.in_memory.run_repository import InMemoryRunRepository
+from runstream.adapters.redis_stream.client import redis_client
+from runstream.adapters.redis_stream.codec import stream_key
+from runstream.adapters.redis_stream.event_log import RedisStreamEventLog
+from runstream.adapters.simulated.executor import SimulatedExecutor
+from runstream.application.event_writer import EventWriter, WriterStats
+from runstream.application.run_manager import RunManager
+from runstream.application.start_run import RunRequest
+from runstream.domain.model import JsonObject, JsonValue, NewEvent, Run, RunStatus
+from runstream.domain.ports import Cancellation, EventSink
 
 
 class TimedExecutor:

@@ -16,11 +16,11 @@ import random
 import statistics
 import time
 
-from adapters.mysql_legacy.engine import build_engine
-from adapters.mysql_legacy.event_log import SqlEventLog
-from adapters.mysql_legacy.schema import upgrade
-from domain.ids import MAX_ID
-from domain.model import AgentType, Category, NewEvent, Source
+from runstream.adapters.mysql_legacy.engine import build_engine
+from runstream.adapters.mysql_legacy.event_log import SqlEventLog
+from runstream.adapters.mysql_legacy.schema import upgrade
+from runstream.domain.ids import MAX_ID
+from runstream.domain.model import AgentType, Category, NewEvent, Source
 from tests.support.sql_backend import fresh_mysql_database, fresh_sqlite_url
 
 BATCH = 100

@@ -24,8 +24,6 @@ from typing import Any
 import redis
 import requests
 
-from adapters.redis_stream.client import redis_client
-from adapters.redis_stream.event_log import RedisStreamEventLog
 from benchmarks.load_parts import (
     Clients,
     Process,
@@ -34,6 +32,8 @@ from benchmarks.load_parts import (
     produce,
 )
 from benchmarks.load_report import derive, report
+from runstream.adapters.redis_stream.client import redis_client
+from runstream.adapters.redis_stream.event_log import RedisStreamEventLog
 from tests.e2e.live_server import free_port
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -137,7 +137,14 @@ def ours(redis_url: str) -> Builder:
         "RUNSTREAM_RUN_REPOSITORY": "memory",
         "RUNSTREAM_EVENT_ARCHIVE": "none",  # the naive server archives nothing
     }
-    serve = [sys.executable, "-m", "entrypoints.cli", "serve", "--workers", "1"]
+    serve = [
+        sys.executable,
+        "-m",
+        "runstream.entrypoints.cli",
+        "serve",
+        "--workers",
+        "1",
+    ]
     target = Target("runstream (fan-out hub)", serve, env)
 
     def make_runs(count: int) -> list[int]:
@@ -154,8 +161,8 @@ def naive(redis_url: str, log: RedisStreamEventLog) -> Builder:
     next_id = [10_000_000]
 
     def make_runs(count: int) -> list[int]:
-        from application.start_run import started_event
-        from domain.model import Run
+        from runstream.application.start_run import started_event
+        from runstream.domain.model import Run
 
         ids = list(range(next_id[0], next_id[0] + count))
         next_id[0] += count

@@ -16,14 +16,14 @@ import threading
 import time
 from pathlib import Path
 
-from adapters.mysql_legacy.engine import build_engine
-from adapters.mysql_legacy.event_log import SqlEventLog
-from adapters.mysql_legacy.schema import upgrade
-from adapters.redis_stream.client import redis_client
-from adapters.redis_stream.event_log import RedisStreamEventLog
-from adapters.tiered.failover import FailoverEventLog
-from domain.model import AgentType, Category, NewEvent, Source
-from entrypoints.event_logs import compose_event_log
+from runstream.adapters.mysql_legacy.engine import build_engine
+from runstream.adapters.mysql_legacy.event_log import SqlEventLog
+from runstream.adapters.mysql_legacy.schema import upgrade
+from runstream.adapters.redis_stream.client import redis_client
+from runstream.adapters.redis_stream.event_log import RedisStreamEventLog
+from runstream.adapters.tiered.failover import FailoverEventLog
+from runstream.domain.model import AgentType, Category, NewEvent, Source
+from runstream.entrypoints.event_logs import compose_event_log
 from tests.support.redis_server import RedisServer
 
 SOURCE = Source("w1", AgentType.WORKER, "Worker 1", "research")

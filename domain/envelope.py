@@ -1,4 +1,4 @@
-"""The V2 envelope (CONTRACT §2): validating submitted events and writing them out."""
+"""The V2 envelope (contract.md §2): validating submitted events, writing them out."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from domain.errors import EventTooLarge, InvalidEvent
-from domain.model import (
+from runstream.domain.errors import EventTooLarge, InvalidEvent
+from runstream.domain.model import (
     AgentType,
     Category,
     NewEvent,
@@ -42,7 +42,7 @@ def parse_timestamp(text: str) -> int:
 
 
 def parse_source(raw: object) -> Source | None:
-    """`null`, or an object with the four string fields of CONTRACT §2."""
+    """`null`, or an object with the four string fields of contract.md §2."""
     if raw is None:
         return None
     if not isinstance(raw, dict):

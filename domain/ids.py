@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from domain.errors import InvalidEventId
+from runstream.domain.errors import InvalidEventId
 
 _MAX_PART = 2**64 - 1
 _ID_RE = re.compile(r"(0|[1-9][0-9]{0,19})-(0|[1-9][0-9]{0,19})")

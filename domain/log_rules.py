@@ -1,12 +1,12 @@
-"""The rules every event log follows when it assigns positions (CONTRACT §1-§2)."""
+"""The rules every event log follows when it assigns positions (contract.md §1-§2)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from domain.errors import InvalidRequest, RunNotActive
-from domain.ids import EventId
-from domain.model import NewEvent, RunId, StoredEvent
+from runstream.domain.errors import InvalidRequest, RunNotActive
+from runstream.domain.ids import EventId
+from runstream.domain.model import NewEvent, RunId, StoredEvent
 
 FIRST_ID_FLOOR = EventId(0, 1)
 

@@ -1,4 +1,4 @@
-"""Events and runs: the value types of the service (CONTRACT §1-§2)."""
+"""Events and runs: the value types of the service (docs/contract.md §1-§2)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import TypeAlias
 
-from domain.errors import InvalidTransition
-from domain.ids import EventId
+from runstream.domain.errors import InvalidTransition
+from runstream.domain.ids import EventId
 
 JsonValue: TypeAlias = (
     None | bool | int | float | str | list["JsonValue"] | dict[str, "JsonValue"]

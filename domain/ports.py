@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Protocol
 
-from domain.ids import MAX_ID, MIN_ID, EventId
-from domain.model import (
+from runstream.domain.ids import MAX_ID, MIN_ID, EventId
+from runstream.domain.model import (
     JsonObject,
     JsonValue,
     LogInfo,

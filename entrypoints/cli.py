@@ -1,4 +1,4 @@
-"""The `runstream` command line (CONTRACT §5)."""
+"""The `runstream` command line (docs/contract.md §5)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from entrypoints.config import ConfigError
+from runstream.entrypoints.config import ConfigError
 
 # subcommand -> module under entrypoints.commands with add_arguments(parser)
 # and run(args) -> exit code
@@ -25,14 +25,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
     for name, help_text in COMMANDS.items():
-        module = importlib.import_module(f"entrypoints.commands.{name}")
+        module = importlib.import_module(f"runstream.entrypoints.commands.{name}")
         module.add_arguments(sub.add_parser(name, help=help_text))
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    module = importlib.import_module(f"entrypoints.commands.{args.command}")
+    module = importlib.import_module(f"runstream.entrypoints.commands.{args.command}")
     try:
         return int(module.run(args))
     except ConfigError as err:

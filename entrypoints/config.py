@@ -1,4 +1,4 @@
-"""Configuration from `RUNSTREAM_*` environment variables (CONTRACT §5).
+"""Configuration from `RUNSTREAM_*` environment variables (docs/contract.md §5).
 
 Every variable has a working default; an unknown choice or a malformed number is
 a startup error that names the variable and what it accepts.

@@ -8,23 +8,23 @@ from typing import Any
 
 from dependency_injector import containers, providers
 
-from adapters.in_memory.event_log import InMemoryEventLog
-from adapters.in_memory.run_repository import InMemoryRunRepository
-from adapters.simulated.executor import SimulatedExecutor
-from application.append_events import AppendEvents
-from application.cancel_run import CancelRun
-from application.event_writer import EventWriter
-from application.fan_out import FanOutHub
-from application.finish_run import FinishRun
-from application.follow_run import FollowRun
-from application.get_run import GetRun, ListRuns
-from application.launch_run import LaunchRun
-from application.read_events import ReadEvents
-from application.run_manager import RunManager
-from application.start_run import StartRun
-from entrypoints.config import load_config
-from entrypoints.event_logs import compose_event_log
-from entrypoints.http.frames import event_frame
+from runstream.adapters.in_memory.event_log import InMemoryEventLog
+from runstream.adapters.in_memory.run_repository import InMemoryRunRepository
+from runstream.adapters.simulated.executor import SimulatedExecutor
+from runstream.application.append_events import AppendEvents
+from runstream.application.cancel_run import CancelRun
+from runstream.application.event_writer import EventWriter
+from runstream.application.fan_out import FanOutHub
+from runstream.application.finish_run import FinishRun
+from runstream.application.follow_run import FollowRun
+from runstream.application.get_run import GetRun, ListRuns
+from runstream.application.launch_run import LaunchRun
+from runstream.application.read_events import ReadEvents
+from runstream.application.run_manager import RunManager
+from runstream.application.start_run import StartRun
+from runstream.entrypoints.config import load_config
+from runstream.entrypoints.event_logs import compose_event_log
+from runstream.entrypoints.http.frames import event_frame
 
 
 def _lazy(target: str) -> Callable[..., Any]:
@@ -55,23 +55,23 @@ class Container(containers.DeclarativeContainer):
     config = providers.Configuration(strict=True)
 
     redis_client = providers.Resource(
-        _lazy_resource("adapters.redis_stream.client:redis_client"),
+        _lazy_resource("runstream.adapters.redis_stream.client:redis_client"),
         url=config.redis.url,
         cluster=config.redis.cluster,
         timeout=config.redis.timeout,
     )
     sql_engine = providers.Resource(
-        _lazy_resource("adapters.mysql_legacy.engine:sql_engine"),
+        _lazy_resource("runstream.adapters.mysql_legacy.engine:sql_engine"),
         url=config.database.url,
     )
 
     sql_event_log = providers.Singleton(
-        _lazy("adapters.mysql_legacy.event_log:SqlEventLog"),
+        _lazy("runstream.adapters.mysql_legacy.event_log:SqlEventLog"),
         engine=sql_engine,
         ttl_seconds=config.event_log.retention_seconds,
     )
     redis_stream_log = providers.Singleton(
-        _lazy("adapters.redis_stream.event_log:RedisStreamEventLog"),
+        _lazy("runstream.adapters.redis_stream.event_log:RedisStreamEventLog"),
         client=redis_client,
         maxlen=config.event_log.maxlen,
         ttl_seconds=config.event_log.ttl_seconds,
@@ -80,7 +80,7 @@ class Container(containers.DeclarativeContainer):
     )
     # Built on first use, so a worker starts even while no cluster seed answers.
     redis_event_log = providers.Singleton(
-        _lazy("adapters.redis_stream.deferred:DeferredEventLog"),
+        _lazy("runstream.adapters.redis_stream.deferred:DeferredEventLog"),
         build=redis_stream_log.provider,
     )
     memory_event_log = providers.Singleton(
@@ -99,7 +99,7 @@ class Container(containers.DeclarativeContainer):
         config.run_repository.backend,
         memory=providers.Singleton(InMemoryRunRepository),
         sql=providers.Singleton(
-            _lazy("adapters.mysql_legacy.run_repository:SqlRunRepository"),
+            _lazy("runstream.adapters.mysql_legacy.run_repository:SqlRunRepository"),
             engine=sql_engine,
         ),
     )
@@ -134,9 +134,9 @@ class Container(containers.DeclarativeContainer):
     list_runs = providers.Factory(ListRuns, runs=run_repository)
 
     # The HTTP edge: metrics, authentication, and the per-process fan-out hub.
-    metrics = providers.Singleton(_lazy("entrypoints.http.metrics:Metrics"))
+    metrics = providers.Singleton(_lazy("runstream.entrypoints.http.metrics:Metrics"))
     authenticator = providers.Singleton(
-        _lazy("entrypoints.http.auth:Authenticator"),
+        _lazy("runstream.entrypoints.http.auth:Authenticator"),
         api_keys=config.auth.api_keys,
         token_secret=config.auth.token_secret,
     )

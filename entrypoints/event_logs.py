@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from adapters.tiered.archived_log import ArchivedEventLog
-from adapters.tiered.archiver import Archiver
-from adapters.tiered.failover import FailoverEventLog
-from domain.ports import EventLog
+from runstream.adapters.tiered.archived_log import ArchivedEventLog
+from runstream.adapters.tiered.archiver import Archiver
+from runstream.adapters.tiered.failover import FailoverEventLog
+from runstream.domain.ports import EventLog
 
 
 def compose_event_log(

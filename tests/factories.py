@@ -5,7 +5,14 @@ from __future__ import annotations
 import itertools
 import random
 
-from domain.model import AgentType, Category, JsonObject, NewEvent, Run, Source
+from runstream.domain.model import (
+    AgentType,
+    Category,
+    JsonObject,
+    NewEvent,
+    Run,
+    Source,
+)
 
 # Run ids unique across sessions that share one Redis or database.
 _RUN_IDS = itertools.count(random.SystemRandom().randrange(10**12, 9 * 10**12, 10**6))

@@ -83,6 +83,7 @@ def run_one(name: str, path: str, original: str, mutated: str) -> bool:
         tree = Path(tmp)
         for part in ("domain", "application", "adapters", "entrypoints", "tests"):
             shutil.copytree(ROOT / part, tree / part)
+        shutil.copytree(ROOT / "runstream", tree / "runstream", symlinks=True)
         shutil.copy(ROOT / "pyproject.toml", tree)
         target = tree / path
         text = target.read_text()

@@ -8,9 +8,9 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from domain.ids import MAX_ID, MIN_ID, EventId
-from domain.log_rules import assign, new_continuation
-from domain.model import LogInfo, NewEvent, RunId, StoredEvent
+from runstream.domain.ids import MAX_ID, MIN_ID, EventId
+from runstream.domain.log_rules import assign, new_continuation
+from runstream.domain.model import LogInfo, NewEvent, RunId, StoredEvent
 
 
 @dataclass

@@ -7,8 +7,8 @@ import threading
 from collections.abc import Sequence
 from dataclasses import replace
 
-from domain.errors import InvalidTransition, RunNotFound
-from domain.model import Run, RunId, RunStatus
+from runstream.domain.errors import InvalidTransition, RunNotFound
+from runstream.domain.model import Run, RunId, RunStatus
 
 
 class InMemoryRunRepository:

@@ -1,5 +1,5 @@
 """LLM streaming callbacks in LangChain's callback protocol -> `llm.*` events."""
 
-from adapters.llm_callback.handler import LlmEventCallback
+from runstream.adapters.llm_callback.handler import LlmEventCallback
 
 __all__ = ["LlmEventCallback"]

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from adapters.llm_callback.base import CallbackBase
-from domain.model import Category, JsonObject, NewEvent, Source
-from domain.ports import EventSink
+from runstream.adapters.llm_callback.base import CallbackBase
+from runstream.domain.model import Category, JsonObject, NewEvent, Source
+from runstream.domain.ports import EventSink
 
 
 class LlmEventCallback(CallbackBase):

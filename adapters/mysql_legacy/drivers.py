@@ -16,7 +16,7 @@ from pymysql.constants import FIELD_TYPE
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL
 
-from domain.model import dump_json
+from runstream.domain.model import dump_json
 
 POOL_RECYCLE_SECONDS = 280  # below any sane wait_timeout (MySQL default 28800)
 SQLITE_BUSY_SECONDS = 30.0

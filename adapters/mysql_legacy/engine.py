@@ -17,9 +17,9 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, Engine, create_engine
 from sqlalchemy.engine import make_url
 
-from adapters.mysql_legacy.drivers import WRITE, mysql_engine, sqlite_engine
-from adapters.mysql_legacy.failures import is_retryable, storage_errors
-from domain.model import dump_json
+from runstream.adapters.mysql_legacy.drivers import WRITE, mysql_engine, sqlite_engine
+from runstream.adapters.mysql_legacy.failures import is_retryable, storage_errors
+from runstream.domain.model import dump_json
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -7,13 +7,13 @@ from collections.abc import Callable, Mapping, Sequence
 
 from sqlalchemy import Connection, Engine
 
-from adapters.mysql_legacy import heads
-from adapters.mysql_legacy.engine import reading, transact
-from adapters.mysql_legacy.event_rows import insert_events, read_range
-from adapters.mysql_legacy.notifier import notifier_for
-from domain.ids import MAX_ID, MIN_ID, EventId
-from domain.log_rules import assign, check_batch_order, new_continuation
-from domain.model import LogInfo, NewEvent, RunId, StoredEvent
+from runstream.adapters.mysql_legacy import heads
+from runstream.adapters.mysql_legacy.engine import reading, transact
+from runstream.adapters.mysql_legacy.event_rows import insert_events, read_range
+from runstream.adapters.mysql_legacy.notifier import notifier_for
+from runstream.domain.ids import MAX_ID, MIN_ID, EventId
+from runstream.domain.log_rules import assign, check_batch_order, new_continuation
+from runstream.domain.model import LogInfo, NewEvent, RunId, StoredEvent
 
 _SWEEP = 10  # expired logs removed per finish, so untouched runs go too
 _CURSORS_PER_QUERY = 500

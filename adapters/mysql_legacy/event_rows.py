@@ -17,12 +17,19 @@ from sqlalchemy import (
     select,
 )
 
-from adapters.mysql_legacy.heads import live
-from adapters.mysql_legacy.tables import execution_event as events
-from adapters.mysql_legacy.tables import execution_event_log as heads
-from domain.errors import InvalidRequest
-from domain.ids import EventId
-from domain.model import AgentType, Category, NewEvent, RunId, Source, StoredEvent
+from runstream.adapters.mysql_legacy.heads import live
+from runstream.adapters.mysql_legacy.tables import execution_event as events
+from runstream.adapters.mysql_legacy.tables import execution_event_log as heads
+from runstream.domain.errors import InvalidRequest
+from runstream.domain.ids import EventId
+from runstream.domain.model import (
+    AgentType,
+    Category,
+    NewEvent,
+    RunId,
+    Source,
+    StoredEvent,
+)
 
 _EPOCH = datetime(1970, 1, 1)
 _MS = timedelta(milliseconds=1)

@@ -10,7 +10,7 @@ from typing import Any
 import pymysql
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from domain.errors import StorageUnavailable
+from runstream.domain.errors import StorageUnavailable
 
 DRIVER_ERRORS = (SQLAlchemyError, sqlite3.Error, pymysql.err.Error)
 # MySQL: deadlock found / lock wait timeout; the transaction may simply be rerun.

@@ -8,10 +8,10 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, insert, or_, select, update
 
-from adapters.mysql_legacy.tables import execution_event as events
-from adapters.mysql_legacy.tables import execution_event_log as heads
-from domain.ids import EventId
-from domain.model import Category, LogInfo, NewEvent, RunId, StoredEvent
+from runstream.adapters.mysql_legacy.tables import execution_event as events
+from runstream.adapters.mysql_legacy.tables import execution_event_log as heads
+from runstream.domain.ids import EventId
+from runstream.domain.model import Category, LogInfo, NewEvent, RunId, StoredEvent
 
 # What the log rules need to know of the last event: its position, and whether
 # it closed the log. The head keeps only that, so it stands in for the event.

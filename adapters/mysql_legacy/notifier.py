@@ -11,7 +11,7 @@ import threading
 
 from sqlalchemy import Engine
 
-from adapters.mysql_legacy.engine import database_key
+from runstream.adapters.mysql_legacy.engine import database_key
 
 _NOTIFIERS: dict[str, Notifier] = {}
 

@@ -10,10 +10,10 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 
-from adapters.mysql_legacy.engine import reading, transact
-from adapters.mysql_legacy.tables import execution_run as runs
-from domain.errors import InvalidTransition, RunNotFound
-from domain.model import Run, RunId, RunStatus
+from runstream.adapters.mysql_legacy.engine import reading, transact
+from runstream.adapters.mysql_legacy.tables import execution_run as runs
+from runstream.domain.errors import InvalidTransition, RunNotFound
+from runstream.domain.model import Run, RunId, RunStatus
 
 _TIMES = ("created_at", "started_at", "completed_at")
 _INSERT = insert(runs)

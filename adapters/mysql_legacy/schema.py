@@ -13,9 +13,9 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, text
 
-from adapters.mysql_legacy.engine import writing
-from adapters.mysql_legacy.failures import storage_errors
-from domain.errors import StorageUnavailable
+from runstream.adapters.mysql_legacy.engine import writing
+from runstream.adapters.mysql_legacy.failures import storage_errors
+from runstream.domain.errors import StorageUnavailable
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 # Not `alembic_version`: a legacy application may keep its own in the database.

@@ -18,12 +18,16 @@ from typing import Any
 from redis.cluster import RedisCluster
 from redis.exceptions import MovedError
 
-from adapters.redis_stream.client import REDIS_ERRORS
-from adapters.redis_stream.codec import notice_channel, run_of_channel, stream_key
-from adapters.redis_stream.notices import NodeListener, NoticeBoard
-from domain.errors import StorageUnavailable
-from domain.ids import EventId
-from domain.model import RunId
+from runstream.adapters.redis_stream.client import REDIS_ERRORS
+from runstream.adapters.redis_stream.codec import (
+    notice_channel,
+    run_of_channel,
+    stream_key,
+)
+from runstream.adapters.redis_stream.notices import NodeListener, NoticeBoard
+from runstream.domain.errors import StorageUnavailable
+from runstream.domain.ids import EventId
+from runstream.domain.model import RunId
 
 REPAIR_SECONDS = 0.25
 

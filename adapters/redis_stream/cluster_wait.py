@@ -22,12 +22,12 @@ from collections.abc import Mapping
 
 from redis.cluster import RedisCluster
 
-from adapters.redis_stream.cluster_routes import REPAIR_SECONDS, Routes
-from adapters.redis_stream.codec import decode_entries
-from adapters.redis_stream.notices import NoticeBoard
-from domain.errors import StorageUnavailable
-from domain.ids import EventId
-from domain.model import RunId, StoredEvent
+from runstream.adapters.redis_stream.cluster_routes import REPAIR_SECONDS, Routes
+from runstream.adapters.redis_stream.codec import decode_entries
+from runstream.adapters.redis_stream.notices import NoticeBoard
+from runstream.domain.errors import StorageUnavailable
+from runstream.domain.ids import EventId
+from runstream.domain.model import RunId, StoredEvent
 
 # (run, cursor, version of the run when the read was sent)
 _Due = tuple[RunId, EventId, int]

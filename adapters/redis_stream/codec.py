@@ -1,4 +1,4 @@
-"""Events to and from stream entries, field for field as CONTRACT §3 lays them out."""
+"""Events to and from stream entries, field for field as contract.md §3 lays out."""
 
 from __future__ import annotations
 
@@ -6,10 +6,17 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, cast
 
-from domain.envelope import format_timestamp, parse_timestamp
-from domain.errors import StorageUnavailable
-from domain.ids import EventId
-from domain.model import AgentType, Category, NewEvent, RunId, Source, StoredEvent
+from runstream.domain.envelope import format_timestamp, parse_timestamp
+from runstream.domain.errors import StorageUnavailable
+from runstream.domain.ids import EventId
+from runstream.domain.model import (
+    AgentType,
+    Category,
+    NewEvent,
+    RunId,
+    Source,
+    StoredEvent,
+)
 
 Fields = Mapping[str, str]
 Entry = tuple[str, Fields]

@@ -15,11 +15,11 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 
-from adapters.redis_stream.client import REDIS_ERRORS
-from domain.errors import StorageUnavailable
-from domain.ids import MAX_ID, MIN_ID, EventId
-from domain.model import LogInfo, NewEvent, RunId, StoredEvent
-from domain.ports import EventLog
+from runstream.adapters.redis_stream.client import REDIS_ERRORS
+from runstream.domain.errors import StorageUnavailable
+from runstream.domain.ids import MAX_ID, MIN_ID, EventId
+from runstream.domain.model import LogInfo, NewEvent, RunId, StoredEvent
+from runstream.domain.ports import EventLog
 
 # After a failed build, calls fail at once for this long before the next try
 # (a build against an unreachable seed waits out its connect timeout).

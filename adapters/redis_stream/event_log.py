@@ -7,28 +7,33 @@ from collections.abc import Mapping, Sequence
 
 from redis.cluster import RedisCluster
 
-from adapters.redis_stream.client import REDIS_ERRORS, Client, block_slice
-from adapters.redis_stream.cluster_wait import ClusterWait
-from adapters.redis_stream.codec import (
+from runstream.adapters.redis_stream.client import REDIS_ERRORS, Client, block_slice
+from runstream.adapters.redis_stream.cluster_wait import ClusterWait
+from runstream.adapters.redis_stream.codec import (
     SecondStamp,
     append_args,
     parse_id,
     store_args,
     stream_key,
 )
-from adapters.redis_stream.lane import Lane
-from adapters.redis_stream.reads import ClientReads, LaneReads, Reads
-from adapters.redis_stream.runner import ScriptRunner
-from adapters.redis_stream.scripts import APPEND, APPEND_NOTIFY, STORE, STORE_NOTIFY
-from adapters.redis_stream.stream_wait import StreamWait
-from domain.errors import InvalidRequest, RunNotActive, StorageUnavailable
-from domain.ids import MAX_ID, MIN_ID, EventId
-from domain.log_rules import check_batch_order, new_continuation
-from domain.model import LogInfo, NewEvent, RunId, StoredEvent
+from runstream.adapters.redis_stream.lane import Lane
+from runstream.adapters.redis_stream.reads import ClientReads, LaneReads, Reads
+from runstream.adapters.redis_stream.runner import ScriptRunner
+from runstream.adapters.redis_stream.scripts import (
+    APPEND,
+    APPEND_NOTIFY,
+    STORE,
+    STORE_NOTIFY,
+)
+from runstream.adapters.redis_stream.stream_wait import StreamWait
+from runstream.domain.errors import InvalidRequest, RunNotActive, StorageUnavailable
+from runstream.domain.ids import MAX_ID, MIN_ID, EventId
+from runstream.domain.log_rules import check_batch_order, new_continuation
+from runstream.domain.model import LogInfo, NewEvent, RunId, StoredEvent
 
 
 class RedisStreamEventLog:
-    """The EventLog on Redis Streams (CONTRACT §3), safe across writer processes.
+    """The EventLog on Redis Streams (contract.md §3), safe across writer processes.
 
     Appends and copies run as Lua scripts on the run's single key, so numbering and
     writing are atomic on a lone Redis and on a cluster alike. Entries are trimmed

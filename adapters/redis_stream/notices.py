@@ -23,9 +23,9 @@ from redis.crc import key_slot
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import MovedError
 
-from adapters.redis_stream.client import REDIS_ERRORS
-from adapters.redis_stream.codec import run_of_channel
-from domain.model import RunId
+from runstream.adapters.redis_stream.client import REDIS_ERRORS
+from runstream.adapters.redis_stream.codec import run_of_channel
+from runstream.domain.model import RunId
 
 logger = logging.getLogger(__name__)
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from adapters.redis_stream.client import Client
-from adapters.redis_stream.codec import decode_entries, decode_raw, stream_key
-from adapters.redis_stream.lane import Lane
-from domain.model import RunId, StoredEvent
+from runstream.adapters.redis_stream.client import Client
+from runstream.adapters.redis_stream.codec import decode_entries, decode_raw, stream_key
+from runstream.adapters.redis_stream.lane import Lane
+from runstream.domain.model import RunId, StoredEvent
 
 # The oldest entry, the newest and the count, read as one snapshot.
 Ends = tuple[list[StoredEvent], list[StoredEvent], int]

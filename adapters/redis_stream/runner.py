@@ -28,10 +28,10 @@ from redis.exceptions import (
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from adapters.redis_stream.client import REDIS_ERRORS, Client
-from adapters.redis_stream.lane import Lane
-from adapters.redis_stream.scripts import Script
-from domain.errors import StorageUnavailable
+from runstream.adapters.redis_stream.client import REDIS_ERRORS, Client
+from runstream.adapters.redis_stream.lane import Lane
+from runstream.adapters.redis_stream.scripts import Script
+from runstream.domain.errors import StorageUnavailable
 
 _REDIRECTIONS = 5
 # Failures after which the slot map may be out of date (a master went away).

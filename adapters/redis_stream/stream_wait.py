@@ -5,12 +5,12 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 
-from adapters.redis_stream.client import REDIS_ERRORS
-from adapters.redis_stream.codec import decode_raw, run_of_key, stream_key
-from adapters.redis_stream.lane import Lane, array, bulk
-from domain.errors import StorageUnavailable
-from domain.ids import EventId
-from domain.model import RunId, StoredEvent
+from runstream.adapters.redis_stream.client import REDIS_ERRORS
+from runstream.adapters.redis_stream.codec import decode_raw, run_of_key, stream_key
+from runstream.adapters.redis_stream.lane import Lane, array, bulk
+from runstream.domain.errors import StorageUnavailable
+from runstream.domain.ids import EventId
+from runstream.domain.model import RunId, StoredEvent
 
 _XREAD, _BLOCK, _COUNT, _STREAMS = (
     bulk(word) for word in ("XREAD", "BLOCK", "COUNT", "STREAMS")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from adapters.simulated.team import Agent
-from domain.model import Category, JsonObject, NewEvent
+from runstream.adapters.simulated.team import Agent
+from runstream.domain.model import Category, JsonObject, NewEvent
 
 MODEL = "sim-1"
 # The text dump_json writes, from one reused encoder: chunks are the hot path.

@@ -1,12 +1,12 @@
-"""SimulatedExecutor: the `simulated` executor of CONTRACT §4."""
+"""SimulatedExecutor: the `simulated` executor of docs/contract.md §4."""
 
 from __future__ import annotations
 
-from adapters.simulated.params import parse_params
-from adapters.simulated.play import Play, Stopped
-from adapters.simulated.team import build_team, topology_json
-from domain.model import JsonObject, JsonValue, Run
-from domain.ports import Cancellation, EventSink
+from runstream.adapters.simulated.params import parse_params
+from runstream.adapters.simulated.play import Play, Stopped
+from runstream.adapters.simulated.team import build_team, topology_json
+from runstream.domain.model import JsonObject, JsonValue, Run
+from runstream.domain.ports import Cancellation, EventSink
 
 
 class SimulatedExecutor:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, fields
 
-from adapters.simulated.corpus import LANGUAGES
-from domain.errors import InvalidRequest
-from domain.model import JsonObject
+from runstream.adapters.simulated.corpus import LANGUAGES
+from runstream.domain.errors import InvalidRequest
+from runstream.domain.model import JsonObject
 
 FAILURE_POINTS = ("planning", "dispatch", "streaming", "aggregation")
 MAX_TOTAL_TOKENS = 1_000_000

@@ -6,13 +6,13 @@ from __future__ import annotations
 import random
 import time
 
-from adapters.simulated import events
-from adapters.simulated.corpus import TokenStream
-from adapters.simulated.params import SimParams
-from adapters.simulated.team import Agent, build_team
-from adapters.simulated.workers import WorkerStreams
-from domain.model import JsonObject, NewEvent
-from domain.ports import Cancellation, EventSink
+from runstream.adapters.simulated import events
+from runstream.adapters.simulated.corpus import TokenStream
+from runstream.adapters.simulated.params import SimParams
+from runstream.adapters.simulated.team import Agent, build_team
+from runstream.adapters.simulated.workers import WorkerStreams
+from runstream.domain.model import JsonObject, NewEvent
+from runstream.domain.ports import Cancellation, EventSink
 
 SUMMARY_CHARS = 160
 _YIELD_EVERY = 64

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from adapters.simulated.params import SimParams
-from domain.model import AgentType, JsonObject, Source
+from runstream.adapters.simulated.params import SimParams
+from runstream.domain.model import AgentType, JsonObject, Source
 
 TEAM_NAMES = (
     "research",

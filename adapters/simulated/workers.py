@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from adapters.simulated import events
-from adapters.simulated.corpus import TokenStream
-from adapters.simulated.team import Agent
+from runstream.adapters.simulated import events
+from runstream.adapters.simulated.corpus import TokenStream
+from runstream.adapters.simulated.team import Agent
 
 if TYPE_CHECKING:
-    from adapters.simulated.play import Play
+    from runstream.adapters.simulated.play import Play
 
 RESULT_CHARS = 120
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from adapters.tiered.archiver import Archiver
-from domain.ids import MAX_ID, MIN_ID, EventId
-from domain.model import LogInfo, NewEvent, RunId, StoredEvent
-from domain.ports import EventLog
+from runstream.adapters.tiered.archiver import Archiver
+from runstream.domain.ids import MAX_ID, MIN_ID, EventId
+from runstream.domain.model import LogInfo, NewEvent, RunId, StoredEvent
+from runstream.domain.ports import EventLog
 
 
 def _before(position: EventId) -> EventId:

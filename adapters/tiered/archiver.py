@@ -9,10 +9,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from domain.errors import DomainError, InvalidRequest, StorageUnavailable
-from domain.ids import MAX_ID, MIN_ID
-from domain.model import RunId, StoredEvent
-from domain.ports import EventLog
+from runstream.domain.errors import DomainError, InvalidRequest, StorageUnavailable
+from runstream.domain.ids import MAX_ID, MIN_ID
+from runstream.domain.model import RunId, StoredEvent
+from runstream.domain.ports import EventLog
 
 logger = logging.getLogger(__name__)
 PAGE = 1000

@@ -11,10 +11,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-from domain.errors import DomainError, StorageUnavailable
-from domain.ids import MAX_ID, MIN_ID, EventId
-from domain.model import LogInfo, NewEvent, RunId, StoredEvent
-from domain.ports import EventLog
+from runstream.domain.errors import DomainError, StorageUnavailable
+from runstream.domain.ids import MAX_ID, MIN_ID, EventId
+from runstream.domain.model import LogInfo, NewEvent, RunId, StoredEvent
+from runstream.domain.ports import EventLog
 
 logger = logging.getLogger(__name__)
 PAGE = 1000

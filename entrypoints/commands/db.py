@@ -8,16 +8,16 @@ from contextlib import contextmanager
 
 from sqlalchemy import Engine
 
-from adapters.mysql_legacy.engine import sql_engine
-from adapters.mysql_legacy.schema import (
+from runstream.adapters.mysql_legacy.engine import sql_engine
+from runstream.adapters.mysql_legacy.schema import (
     SchemaOutOfDate,
     current_revision,
     ensure_current,
     head_revision,
     upgrade,
 )
-from domain.errors import StorageUnavailable
-from entrypoints.config import load_config
+from runstream.domain.errors import StorageUnavailable
+from runstream.entrypoints.config import load_config
 
 EXIT_UNAVAILABLE = 1
 EXIT_OUT_OF_DATE = 3

@@ -6,7 +6,7 @@ import argparse
 import os
 import sys
 
-from entrypoints.config import ConfigError, load_config
+from runstream.entrypoints.config import ConfigError, load_config
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     if problem:
         print(f"runstream serve: {problem}", file=sys.stderr)
         return 1
-    argv = [sys.executable, "-m", "entrypoints.http.server"]
+    argv = [sys.executable, "-m", "runstream.entrypoints.http.server"]
     argv += ["--host", args.host, "--port", str(args.port)]
     argv += ["--workers", str(args.workers)]
     argv += ["--access-log"] if args.access_log else []
@@ -62,9 +62,9 @@ def prepare_schema(config: dict) -> str | None:  # type: ignore[type-arg]
     tiers = (log.get("archive"), log["fallback"]) if log["backend"] == "redis" else ()
     if "sql" not in (log["backend"], config["run_repository"]["backend"], *tiers):
         return None
-    from adapters.mysql_legacy.engine import build_engine
-    from adapters.mysql_legacy.schema import ensure_current, upgrade
-    from domain.errors import DomainError
+    from runstream.adapters.mysql_legacy.engine import build_engine
+    from runstream.adapters.mysql_legacy.schema import ensure_current, upgrade
+    from runstream.domain.errors import DomainError
 
     engine = build_engine(config["database"]["url"])
     try:

@@ -1,1 +1,1 @@
-"""The HTTP/SSE API of CONTRACT §4 (Flask), served by gunicorn with gevent."""
+"""The HTTP/SSE API of docs/contract.md §4 (Flask), served by gunicorn with gevent."""

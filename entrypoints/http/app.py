@@ -7,11 +7,11 @@ import threading
 
 from flask import Flask
 
-from entrypoints.container import Container, build_container
-from entrypoints.http import errors, events, ops, runs, stream
-from entrypoints.http.connections import StalledWrites
-from entrypoints.http.stream_watch import StreamWatch
-from entrypoints.http.viewer import viewer_bp
+from runstream.entrypoints.container import Container, build_container
+from runstream.entrypoints.http import errors, events, ops, runs, stream
+from runstream.entrypoints.http.connections import StalledWrites
+from runstream.entrypoints.http.stream_watch import StreamWatch
+from runstream.entrypoints.http.viewer import viewer_bp
 
 logger = logging.getLogger(__name__)
 

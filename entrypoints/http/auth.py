@@ -1,4 +1,4 @@
-"""Authentication (CONTRACT §5): API keys map to tenants; stream tokens for
+"""Authentication (docs/contract.md §5): API keys map to tenants; stream tokens for
 EventSource, which cannot send headers."""
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ import time
 from flask import current_app, g, request
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from domain.errors import Unauthorized
-from entrypoints.config import ConfigError
-from entrypoints.http.validation import run_id_of
+from runstream.domain.errors import Unauthorized
+from runstream.entrypoints.config import ConfigError
+from runstream.entrypoints.http.validation import run_id_of
 
 TOKEN_SECONDS = 300
 STREAM_ENDPOINT = "stream.stream_events"

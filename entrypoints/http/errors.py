@@ -1,4 +1,4 @@
-"""Every failure as `{"code", "message"}` with the contract's status (CONTRACT §4).
+"""Every failure as `{"code", "message"}` with the contract's status (contract.md §4).
 
 One table maps each domain error family to its code; HTTP errors raised by Flask
 itself (unknown path, wrong method, body too large, malformed request) and any
@@ -12,7 +12,7 @@ import logging
 from flask import Flask, Response, current_app, jsonify
 from werkzeug.exceptions import HTTPException
 
-from domain.errors import (
+from runstream.domain.errors import (
     DomainError,
     EventTooLarge,
     InvalidEventId,

@@ -1,4 +1,4 @@
-"""Events (CONTRACT §4): append one or a batch, read history pages."""
+"""Events (docs/contract.md §4): append one or a batch, read history pages."""
 
 from __future__ import annotations
 
@@ -7,17 +7,17 @@ import time
 from dependency_injector.wiring import Provide, inject
 from flask import Blueprint, Response, jsonify, request
 
-from application.append_events import MAX_BATCH, AppendEvents
-from application.read_events import MAX_PAGE, ReadEvents
-from domain.envelope import parse_new_event
-from domain.errors import InvalidRequest
-from domain.ids import parse_bound
-from domain.model import NewEvent
-from entrypoints.container import Container
-from entrypoints.http.auth import authenticate, tenant
-from entrypoints.http.metrics import Metrics
-from entrypoints.http.validation import int_arg, json_body, run_id_of
-from entrypoints.http.views import page_json
+from runstream.application.append_events import MAX_BATCH, AppendEvents
+from runstream.application.read_events import MAX_PAGE, ReadEvents
+from runstream.domain.envelope import parse_new_event
+from runstream.domain.errors import InvalidRequest
+from runstream.domain.ids import parse_bound
+from runstream.domain.model import NewEvent
+from runstream.entrypoints.container import Container
+from runstream.entrypoints.http.auth import authenticate, tenant
+from runstream.entrypoints.http.metrics import Metrics
+from runstream.entrypoints.http.validation import int_arg, json_body, run_id_of
+from runstream.entrypoints.http.views import page_json
 
 bp = Blueprint("events", __name__)
 bp.before_request(authenticate)

@@ -1,10 +1,10 @@
-"""Server-Sent Events frames (CONTRACT §4, Live stream), as bytes on the wire."""
+"""Server-Sent Events frames (contract.md §4, Live stream), as bytes on the wire."""
 
 from __future__ import annotations
 
-from domain.envelope import envelope_json, format_timestamp
-from domain.ids import EventId
-from domain.model import StoredEvent, dump_json
+from runstream.domain.envelope import envelope_json, format_timestamp
+from runstream.domain.ids import EventId
+from runstream.domain.model import StoredEvent, dump_json
 
 CLOSE_FRAME = b'event: close\ndata: {"message":"Stream closed"}\n\n'
 

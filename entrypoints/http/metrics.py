@@ -15,8 +15,8 @@ from prometheus_client import (
     multiprocess,
 )
 
-from application.run_manager import RunManager
-from entrypoints.http.state_metrics import StateMetrics
+from runstream.application.run_manager import RunManager
+from runstream.entrypoints.http.state_metrics import StateMetrics
 
 LATENCY_BUCKETS = (
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from entrypoints.http.errors import DOMAIN_ERRORS, HTTP_ERRORS
-from entrypoints.http.openapi_schemas import SCHEMAS
+from runstream.entrypoints.http.errors import DOMAIN_ERRORS, HTTP_ERRORS
+from runstream.entrypoints.http.openapi_schemas import SCHEMAS
 
 STATUS_OF = {code: status for _, code, status in DOMAIN_ERRORS}
 STATUS_OF.update({code: status for status, code in HTTP_ERRORS.items()})

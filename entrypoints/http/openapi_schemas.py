@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from entrypoints.http.errors import DOMAIN_ERRORS, HTTP_ERRORS
+from runstream.entrypoints.http.errors import DOMAIN_ERRORS, HTTP_ERRORS
 
 ERROR_CODES = sorted({code for _, code, _ in DOMAIN_ERRORS} | set(HTTP_ERRORS.values()))
 _TIME = {"type": "string", "format": "date-time", "nullable": True}

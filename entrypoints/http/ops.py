@@ -1,4 +1,4 @@
-"""Operations (CONTRACT §4): liveness, readiness, metrics, the OpenAPI document."""
+"""Operations (contract.md §4): liveness, readiness, metrics, the OpenAPI document."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ from typing import Any
 from dependency_injector.wiring import Provide, inject
 from flask import Blueprint, Response, jsonify
 
-from application.run_manager import RunManager
-from domain.errors import DomainError
-from domain.ports import EventLog, RunRepository
-from entrypoints.container import Container
-from entrypoints.http.metrics import Metrics
-from entrypoints.http.openapi import openapi_document
+from runstream.application.run_manager import RunManager
+from runstream.domain.errors import DomainError
+from runstream.domain.ports import EventLog, RunRepository
+from runstream.entrypoints.container import Container
+from runstream.entrypoints.http.metrics import Metrics
+from runstream.entrypoints.http.openapi import openapi_document
 
 bp = Blueprint("ops", __name__)
 

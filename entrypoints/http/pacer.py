@@ -9,10 +9,10 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
-from application.fan_out import FanOutHub
-from application.recent_events import event_key
-from domain.ids import EventId
-from domain.model import RunId, StoredEvent
+from runstream.application.fan_out import FanOutHub
+from runstream.application.recent_events import event_key
+from runstream.domain.ids import EventId
+from runstream.domain.model import RunId, StoredEvent
 
 # Events (and bytes of frames) written directly before the stream must catch
 # up: its feed's cursor stays behind them until it wakes, and the hub's ring

@@ -1,21 +1,21 @@
-"""Runs (CONTRACT §4): create, list, get, cancel, finish."""
+"""Runs (docs/contract.md §4): create, list, get, cancel, finish."""
 
 from __future__ import annotations
 
 from dependency_injector.wiring import Provide, inject
 from flask import Blueprint, Response, jsonify, request, url_for
 
-from application.cancel_run import CancelRun
-from application.ending import terminal_event
-from application.finish_run import FinishRun
-from application.get_run import MAX_LIST, GetRun, ListRuns
-from application.start_run import RunRequest, StartRun
-from domain.envelope import check_size
-from domain.errors import InvalidRequest
-from domain.model import RunStatus
-from entrypoints.container import Container
-from entrypoints.http.auth import authenticate, tenant
-from entrypoints.http.validation import (
+from runstream.application.cancel_run import CancelRun
+from runstream.application.ending import terminal_event
+from runstream.application.finish_run import FinishRun
+from runstream.application.get_run import MAX_LIST, GetRun, ListRuns
+from runstream.application.start_run import RunRequest, StartRun
+from runstream.domain.envelope import check_size
+from runstream.domain.errors import InvalidRequest
+from runstream.domain.model import RunStatus
+from runstream.entrypoints.container import Container
+from runstream.entrypoints.http.auth import authenticate, tenant
+from runstream.entrypoints.http.validation import (
     MAX_ID,
     int_arg,
     json_body,
@@ -25,7 +25,7 @@ from entrypoints.http.validation import (
     optional_text,
     run_id_of,
 )
-from entrypoints.http.views import run_json
+from runstream.entrypoints.http.views import run_json
 
 bp = Blueprint("runs", __name__)
 bp.before_request(authenticate)

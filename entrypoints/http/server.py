@@ -32,7 +32,7 @@ def _watch_alive(worker: Any) -> None:
 
     while worker.alive:
         gevent.sleep(0.2)
-    from entrypoints.http.app import begin_shutdown
+    from runstream.entrypoints.http.app import begin_shutdown
 
     begin_shutdown(worker.wsgi)
 
@@ -52,7 +52,7 @@ def post_worker_init(worker: Any) -> None:
 
 
 def worker_exit(server: Any, worker: Any) -> None:
-    from entrypoints.http.app import finish_shutdown
+    from runstream.entrypoints.http.app import finish_shutdown
 
     app = getattr(worker, "wsgi", None)
     if app is not None and hasattr(app, "container"):
@@ -76,7 +76,7 @@ class Server(BaseApplication):  # type: ignore[misc]
             self.cfg.set(name, value)
 
     def load(self) -> Any:
-        from entrypoints.http.app import create_app
+        from runstream.entrypoints.http.app import create_app
 
         return create_app()
 

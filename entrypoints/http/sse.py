@@ -8,16 +8,16 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from application.fan_out import SubscriberLagged
-from application.follow_run import FeedItem, Gap
-from application.recent_events import event_key
-from domain.errors import StorageUnavailable
-from domain.model import StoredEvent
-from entrypoints.http.connections import StalledWrites, end_keepalive
-from entrypoints.http.frames import CLOSE_FRAME, gap_frame, heartbeat_frame
-from entrypoints.http.metrics import Metrics
-from entrypoints.http.pacer import Pacer
-from entrypoints.http.stream_watch import StreamWatch
+from runstream.application.fan_out import SubscriberLagged
+from runstream.application.follow_run import FeedItem, Gap
+from runstream.application.recent_events import event_key
+from runstream.domain.errors import StorageUnavailable
+from runstream.domain.model import StoredEvent
+from runstream.entrypoints.http.connections import StalledWrites, end_keepalive
+from runstream.entrypoints.http.frames import CLOSE_FRAME, gap_frame, heartbeat_frame
+from runstream.entrypoints.http.metrics import Metrics
+from runstream.entrypoints.http.pacer import Pacer
+from runstream.entrypoints.http.stream_watch import StreamWatch
 
 logger = logging.getLogger(__name__)
 

@@ -8,9 +8,9 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry, Gauge
 
-from adapters.tiered.archived_log import ArchivedEventLog
-from adapters.tiered.failover import FailoverEventLog
-from application.run_manager import RunManager
+from runstream.adapters.tiered.archived_log import ArchivedEventLog
+from runstream.adapters.tiered.failover import FailoverEventLog
+from runstream.application.run_manager import RunManager
 
 
 def _gauge(

@@ -1,4 +1,4 @@
-"""The live stream (CONTRACT §4, Server-Sent Events) and its browser tokens."""
+"""The live stream (docs/contract.md §4, Server-Sent Events) and its browser tokens."""
 
 from __future__ import annotations
 
@@ -8,18 +8,18 @@ from typing import Any
 from dependency_injector.wiring import Provide, inject
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from application.fan_out import FanOutHub
-from application.follow_run import FollowRun
-from application.get_run import GetRun
-from domain.envelope import format_timestamp
-from domain.errors import InvalidRequest
-from domain.ids import EventId
-from entrypoints.container import Container
-from entrypoints.http.auth import Authenticator, authenticate, tenant
-from entrypoints.http.metrics import Metrics
-from entrypoints.http.pacer import Pacer, direct_writes
-from entrypoints.http.sse import Stream
-from entrypoints.http.validation import run_id_of
+from runstream.application.fan_out import FanOutHub
+from runstream.application.follow_run import FollowRun
+from runstream.application.get_run import GetRun
+from runstream.domain.envelope import format_timestamp
+from runstream.domain.errors import InvalidRequest
+from runstream.domain.ids import EventId
+from runstream.entrypoints.container import Container
+from runstream.entrypoints.http.auth import Authenticator, authenticate, tenant
+from runstream.entrypoints.http.metrics import Metrics
+from runstream.entrypoints.http.pacer import Pacer, direct_writes
+from runstream.entrypoints.http.sse import Stream
+from runstream.entrypoints.http.validation import run_id_of
 
 bp = Blueprint("stream", __name__)
 bp.before_request(authenticate)

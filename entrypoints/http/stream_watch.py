@@ -16,7 +16,7 @@ import threading
 import time
 from typing import Any, Protocol
 
-from entrypoints.http.connections import client_connected
+from runstream.entrypoints.http.connections import client_connected
 
 logger = logging.getLogger(__name__)
 

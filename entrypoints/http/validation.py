@@ -8,8 +8,8 @@ from typing import Any
 
 from flask import request
 
-from domain.errors import InvalidRequest, RunNotFound
-from domain.model import JsonObject
+from runstream.domain.errors import InvalidRequest, RunNotFound
+from runstream.domain.model import JsonObject
 
 MAX_ID = 2**63 - 1
 

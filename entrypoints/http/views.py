@@ -1,13 +1,13 @@
-"""JSON shapes of runs and event pages (CONTRACT §4)."""
+"""JSON shapes of runs and event pages (docs/contract.md §4)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
 
-from application.read_events import EventPage
-from domain.envelope import envelope_json, format_timestamp
-from domain.model import Run, dump_json
+from runstream.application.read_events import EventPage
+from runstream.domain.envelope import envelope_json, format_timestamp
+from runstream.domain.model import Run, dump_json
 
 
 def timestamp(moment: datetime | None) -> str | None:

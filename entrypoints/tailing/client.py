@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 
 class ServiceError(Exception):
-    """A JSON error answer of the service (CONTRACT §4): status, code, message."""
+    """A JSON error answer of the service (contract.md §4): status, code, message."""
 
     def __init__(self, status: int, code: str, message: str) -> None:
         super().__init__(f"{code}: {message} (HTTP {status})")

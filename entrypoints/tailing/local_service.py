@@ -51,7 +51,12 @@ class LocalService:
         self.url = f"http://{host}:{self.port}"
         self.env = dict(os.environ if env is None else env)
         self.log_path = log_path or Path(tempfile.mkstemp(prefix="runstream-serve-")[1])
-        self.command = command or [sys.executable, "-m", "entrypoints.cli", "serve"]
+        self.command = command or [
+            sys.executable,
+            "-m",
+            "runstream.entrypoints.cli",
+            "serve",
+        ]
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = START_SECONDS) -> None:

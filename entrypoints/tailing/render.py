@@ -6,7 +6,7 @@ import json
 import zlib
 from typing import Any, Protocol, TextIO
 
-from entrypoints.tailing.describe import describe, label
+from runstream.entrypoints.tailing.describe import describe, label
 
 _PALETTE = ("36", "33", "35", "32", "34", "96", "93", "95")
 # kind of line -> (marker, colour)

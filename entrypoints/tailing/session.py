@@ -6,9 +6,9 @@ import http.client
 import json
 from typing import Any
 
-from entrypoints.tailing.client import ServiceError
-from entrypoints.tailing.render import Renderer
-from entrypoints.tailing.stream import Follower, GaveUp
+from runstream.entrypoints.tailing.client import ServiceError
+from runstream.entrypoints.tailing.render import Renderer
+from runstream.entrypoints.tailing.stream import Follower, GaveUp
 
 EXIT_COMPLETED = 0
 EXIT_FAILED = 1

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.in_memory.event_log import InMemoryEventLog
-from adapters.in_memory.run_repository import InMemoryRunRepository
+from runstream.adapters.in_memory.event_log import InMemoryEventLog
+from runstream.adapters.in_memory.run_repository import InMemoryRunRepository
 from tests.support.backends import LogBackend, RunBackend
 
 

@@ -7,9 +7,9 @@ import time
 
 import pytest
 
-from domain.errors import InvalidRequest, RunNotActive
-from domain.ids import MAX_ID, MIN_ID, EventId
-from domain.model import StoredEvent
+from runstream.domain.errors import InvalidRequest, RunNotActive
+from runstream.domain.ids import MAX_ID, MIN_ID, EventId
+from runstream.domain.model import StoredEvent
 from tests.factories import completed, event, new_run_id, started, token
 
 

@@ -18,9 +18,9 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from domain.errors import RunNotActive
-from domain.ids import MAX_ID, MIN_ID, EventId
-from domain.model import AgentType, Category, NewEvent, Source
+from runstream.domain.errors import RunNotActive
+from runstream.domain.ids import MAX_ID, MIN_ID, EventId
+from runstream.domain.model import AgentType, Category, NewEvent, Source
 from tests.contract.conftest import LOG_BACKENDS
 from tests.factories import new_run_id
 from tests.support.backends import LogBackend

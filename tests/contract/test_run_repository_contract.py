@@ -16,8 +16,8 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from domain.errors import InvalidTransition, RunNotFound
-from domain.model import Run, RunStatus
+from runstream.domain.errors import InvalidTransition, RunNotFound
+from runstream.domain.model import Run, RunStatus
 from tests.contract.conftest import RUN_BACKENDS
 from tests.factories import run
 

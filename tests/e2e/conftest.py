@@ -8,8 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from entrypoints.container import build_container
-from entrypoints.http.app import create_app
+from runstream.entrypoints.container import build_container
+from runstream.entrypoints.http.app import create_app
 from tests.e2e.live_server import LiveServer
 
 MEMORY = {"RUNSTREAM_EVENT_LOG": "memory", "RUNSTREAM_RUN_REPOSITORY": "memory"}
@@ -30,8 +30,8 @@ def sqlite_env() -> Iterator[dict[str, str]]:
 def redis_mysql_env() -> Iterator[dict[str, str]]:
     import redis
 
-    from adapters.mysql_legacy.engine import build_engine
-    from adapters.mysql_legacy.schema import upgrade
+    from runstream.adapters.mysql_legacy.engine import build_engine
+    from runstream.adapters.mysql_legacy.schema import upgrade
     from tests.services import require_mysql, require_redis
     from tests.support.sql_backend import fresh_mysql_database
 

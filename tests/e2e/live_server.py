@@ -30,7 +30,7 @@ class LiveServer:
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = tempfile.TemporaryFile()  # noqa: SIM115 - read until stop()
         full_env = {**os.environ, "RUNSTREAM_HEARTBEAT_SECONDS": "0.3", **env}
-        command = [sys.executable, "-m", "entrypoints.cli", "serve"]
+        command = [sys.executable, "-m", "runstream.entrypoints.cli", "serve"]
         command += ["--port", str(self.port)]
         command += ["--workers", str(workers)]
         self.process = subprocess.Popen(

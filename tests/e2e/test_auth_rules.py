@@ -1,9 +1,9 @@
-"""Authentication (CONTRACT §5, §4 Browser access) through the Flask test client."""
+"""Authentication (contract.md §5, §4 Browser access) through the Flask test client."""
 
 import pytest
 
-from entrypoints.config import ConfigError
-from entrypoints.http.auth import Authenticator, parse_api_keys
+from runstream.entrypoints.config import ConfigError
+from runstream.entrypoints.http.auth import Authenticator, parse_api_keys
 from tests.e2e.conftest import API_KEYS, make_app
 
 A = {"Authorization": "Bearer key-a"}
@@ -23,7 +23,7 @@ def test_malformed_api_keys_are_a_configuration_error():
 
 
 def test_a_token_past_its_lifetime_is_refused():
-    from domain.errors import Unauthorized
+    from runstream.domain.errors import Unauthorized
 
     issuer = Authenticator("k:t", "secret")
     token, _ = issuer.issue(1, "t")
@@ -34,7 +34,7 @@ def test_a_token_past_its_lifetime_is_refused():
 
 
 def test_a_token_signed_with_another_secret_is_refused():
-    from domain.errors import Unauthorized
+    from runstream.domain.errors import Unauthorized
 
     token, _ = Authenticator("k:t", "one").issue(1, "t")
 

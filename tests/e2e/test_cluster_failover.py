@@ -17,7 +17,7 @@ import time
 import pytest
 import requests
 
-from adapters.redis_stream.codec import stream_key
+from runstream.adapters.redis_stream.codec import stream_key
 from tests.e2e.live_server import LiveServer
 from tests.e2e.sse_client import SseStream
 from tests.e2e.test_instances import history, start

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from adapters.redis_stream.codec import stream_key
+from runstream.adapters.redis_stream.codec import stream_key
 from tests.e2e.live_server import LiveServer
 from tests.e2e.test_live_operations import (  # noqa: F401 - collected here too
     test_health_and_readiness_name_the_serving_adapter,

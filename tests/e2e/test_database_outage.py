@@ -9,8 +9,8 @@ import time
 import pytest
 import requests
 
-from adapters.mysql_legacy.engine import build_engine
-from adapters.mysql_legacy.schema import upgrade
+from runstream.adapters.mysql_legacy.engine import build_engine
+from runstream.adapters.mysql_legacy.schema import upgrade
 from tests.e2e.live_server import LiveServer
 from tests.e2e.sse_client import SseStream
 from tests.e2e.tiers_harness import await_status, history, start_thread

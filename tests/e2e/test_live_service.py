@@ -1,4 +1,4 @@
-"""Every JSON endpoint and error code of CONTRACT §4 over real HTTP, against
+"""Every JSON endpoint and error code of docs/contract.md §4 over real HTTP, against
 `runstream serve` on memory, SQLite and Redis + MariaDB."""
 
 import pytest

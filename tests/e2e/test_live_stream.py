@@ -1,4 +1,4 @@
-"""The live stream of CONTRACT §4 over real HTTP, on every configuration."""
+"""The live stream of docs/contract.md §4 over real HTTP, on every configuration."""
 
 import random
 import threading

@@ -2,7 +2,7 @@
 
 import re
 
-from entrypoints.http.errors import DOMAIN_ERRORS, HTTP_ERRORS
+from runstream.entrypoints.http.errors import DOMAIN_ERRORS, HTTP_ERRORS
 
 # HTML pages of the viewer and HEAD/OPTIONS are not JSON endpoints.
 NOT_DESCRIBED = {"viewer", None}

@@ -1,13 +1,13 @@
-"""The SSE rules of CONTRACT §4 through the Flask test client (fast and exact)."""
+"""The SSE rules of contract.md §4 through the Flask test client (fast and exact)."""
 
 import threading
 
 from dependency_injector import providers
 
-from adapters.in_memory.event_log import InMemoryEventLog
-from application.fan_out import FanOutHub, HubLimits
-from domain.model import LogInfo
-from entrypoints.http.frames import event_frame
+from runstream.adapters.in_memory.event_log import InMemoryEventLog
+from runstream.application.fan_out import FanOutHub, HubLimits
+from runstream.domain.model import LogInfo
+from runstream.entrypoints.http.frames import event_frame
 from tests.e2e.conftest import make_app
 from tests.e2e.sse_client import parse_frame
 
@@ -193,13 +193,13 @@ def test_a_subscriber_that_fell_out_of_the_window_is_ended_then_resumes_from_the
 
 
 def _id(text):
-    from domain.ids import EventId
+    from runstream.domain.ids import EventId
 
     return EventId.parse(text)
 
 
 def test_a_closing_service_ends_streams_without_close(app, client):
-    from entrypoints.http.app import begin_shutdown
+    from runstream.entrypoints.http.app import begin_shutdown
 
     run_id = start(client)
     response = client.get(f"/runs/{run_id}/events/stream", buffered=False)
@@ -220,7 +220,7 @@ def test_a_stream_whose_write_stalls_is_dropped_and_counted():
     import socket
     import time
 
-    from entrypoints.http.connections import StalledWrites
+    from runstream.entrypoints.http.connections import StalledWrites
 
     dropped = []
     stalls = StalledWrites(on_drop=lambda: dropped.append(1), stall=5, sweep=3600)

@@ -9,7 +9,7 @@ from fnmatch import fnmatch
 import pytest
 from setuptools import find_namespace_packages
 
-from entrypoints.http.viewer import STATIC
+from runstream.entrypoints.http.viewer import STATIC
 
 pytestmark = pytest.mark.e2e
 
@@ -65,5 +65,5 @@ def test_the_package_ships_every_viewer_file():
 
     packages = find_namespace_packages(where=str(STATIC.parents[2]), include=include)
 
-    assert "entrypoints.http.viewer_static" in packages
+    assert "runstream.entrypoints.http.viewer_static" in packages
     assert all(any(fnmatch(name, p) for p in patterns) for name in ASSETS)

@@ -4,8 +4,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from adapters.redis_stream.client import Client, redis_client
-from adapters.redis_stream.codec import stream_key
+from runstream.adapters.redis_stream.client import Client, redis_client
+from runstream.adapters.redis_stream.codec import stream_key
 from tests.factories import new_run_id
 from tests.services import require_redis
 

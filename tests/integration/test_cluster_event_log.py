@@ -10,13 +10,13 @@ from collections.abc import Iterator
 import pytest
 from redis import Redis
 
-from adapters.redis_stream.client import Client, redis_client
-from adapters.redis_stream.cluster_wait import ClusterWait
-from adapters.redis_stream.codec import stream_key
-from adapters.redis_stream.event_log import RedisStreamEventLog
-from domain.errors import StorageUnavailable
-from domain.ids import MIN_ID, EventId
-from domain.model import StoredEvent
+from runstream.adapters.redis_stream.client import Client, redis_client
+from runstream.adapters.redis_stream.cluster_wait import ClusterWait
+from runstream.adapters.redis_stream.codec import stream_key
+from runstream.adapters.redis_stream.event_log import RedisStreamEventLog
+from runstream.domain.errors import StorageUnavailable
+from runstream.domain.ids import MIN_ID, EventId
+from runstream.domain.model import StoredEvent
 from tests.factories import new_run_id, started, token
 from tests.support.redis_cluster import LocalCluster
 

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 import pytest
 from redis import Redis
 
-from adapters.redis_stream.client import Client, redis_client
-from adapters.redis_stream.codec import stream_key
-from adapters.redis_stream.event_log import RedisStreamEventLog
-from domain.errors import StorageUnavailable
-from domain.model import Category, NewEvent, StoredEvent
+from runstream.adapters.redis_stream.client import Client, redis_client
+from runstream.adapters.redis_stream.codec import stream_key
+from runstream.adapters.redis_stream.event_log import RedisStreamEventLog
+from runstream.domain.errors import StorageUnavailable
+from runstream.domain.model import Category, NewEvent, StoredEvent
 from tests.factories import new_run_id, started
 from tests.integration.test_cluster_event_log import Follower, runs_on_every_master
 from tests.support.redis_cluster import LocalCluster

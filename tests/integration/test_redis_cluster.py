@@ -7,10 +7,10 @@ from collections.abc import Iterator
 import pytest
 from redis.exceptions import RedisClusterException
 
-from adapters.redis_stream.client import Client, redis_client
-from adapters.redis_stream.codec import stream_key
-from adapters.redis_stream.event_log import RedisStreamEventLog
-from domain.model import StoredEvent
+from runstream.adapters.redis_stream.client import Client, redis_client
+from runstream.adapters.redis_stream.codec import stream_key
+from runstream.adapters.redis_stream.event_log import RedisStreamEventLog
+from runstream.domain.model import StoredEvent
 from tests.factories import completed, new_run_id, started, token
 from tests.support.redis_server import RedisServer, free_port
 

@@ -8,8 +8,8 @@ from multiprocessing.synchronize import Barrier
 
 import pytest
 
-from adapters.redis_stream.client import redis_client
-from adapters.redis_stream.event_log import RedisStreamEventLog
+from runstream.adapters.redis_stream.client import redis_client
+from runstream.adapters.redis_stream.event_log import RedisStreamEventLog
 from tests.factories import token
 from tests.services import require_redis
 

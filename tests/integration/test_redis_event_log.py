@@ -6,13 +6,13 @@ import time
 
 import pytest
 
-from adapters.redis_stream.client import redis_client
-from adapters.redis_stream.codec import stream_key
-from adapters.redis_stream.event_log import RedisStreamEventLog
-from adapters.redis_stream.scripts import ISO_TIME
-from domain.envelope import format_timestamp
-from domain.errors import StorageUnavailable
-from domain.ids import MIN_ID
+from runstream.adapters.redis_stream.client import redis_client
+from runstream.adapters.redis_stream.codec import stream_key
+from runstream.adapters.redis_stream.event_log import RedisStreamEventLog
+from runstream.adapters.redis_stream.scripts import ISO_TIME
+from runstream.domain.envelope import format_timestamp
+from runstream.domain.errors import StorageUnavailable
+from runstream.domain.ids import MIN_ID
 from tests.factories import completed, new_run_id, started, token
 from tests.services import require_redis
 

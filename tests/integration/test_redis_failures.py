@@ -9,11 +9,11 @@ from dataclasses import dataclass
 import pytest
 from redis.exceptions import RedisError
 
-from adapters.redis_stream.client import redis_client
-from adapters.redis_stream.event_log import RedisStreamEventLog
-from domain.errors import StorageUnavailable
-from domain.ids import EventId
-from domain.model import StoredEvent
+from runstream.adapters.redis_stream.client import redis_client
+from runstream.adapters.redis_stream.event_log import RedisStreamEventLog
+from runstream.domain.errors import StorageUnavailable
+from runstream.domain.ids import EventId
+from runstream.domain.model import StoredEvent
 from tests.factories import started, token
 from tests.support.redis_server import RedisServer
 

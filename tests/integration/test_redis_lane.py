@@ -10,9 +10,9 @@ from redis import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 
-from adapters.redis_stream import lane as lane_module
-from adapters.redis_stream.client import Client
-from adapters.redis_stream.lane import Lane
+from runstream.adapters.redis_stream import lane as lane_module
+from runstream.adapters.redis_stream.client import Client
+from runstream.adapters.redis_stream.lane import Lane
 from tests.support.redis_server import free_port
 
 pytestmark = pytest.mark.redis

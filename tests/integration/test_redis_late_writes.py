@@ -7,9 +7,9 @@ import time
 
 import pytest
 
-from adapters.redis_stream.client import redis_client
-from adapters.redis_stream.event_log import RedisStreamEventLog
-from domain.errors import StorageUnavailable
+from runstream.adapters.redis_stream.client import redis_client
+from runstream.adapters.redis_stream.event_log import RedisStreamEventLog
+from runstream.domain.errors import StorageUnavailable
 from tests.factories import started, token
 from tests.support.redis_server import RedisServer
 

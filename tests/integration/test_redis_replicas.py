@@ -9,10 +9,10 @@ from collections.abc import Iterator
 import pytest
 from redis import Redis
 
-from adapters.redis_stream.client import redis_client
-from adapters.redis_stream.codec import stream_key
-from adapters.redis_stream.event_log import RedisStreamEventLog
-from domain.errors import StorageUnavailable
+from runstream.adapters.redis_stream.client import redis_client
+from runstream.adapters.redis_stream.codec import stream_key
+from runstream.adapters.redis_stream.event_log import RedisStreamEventLog
+from runstream.domain.errors import StorageUnavailable
 from tests.factories import new_run_id, started, token
 from tests.support.redis_server import RedisServer
 

@@ -8,18 +8,18 @@ from dataclasses import replace
 
 import pytest
 
-from adapters.in_memory.event_log import InMemoryEventLog
-from adapters.in_memory.run_repository import InMemoryRunRepository
-from adapters.simulated.executor import SimulatedExecutor
-from application.backoff import Backoff
-from application.cancel_run import CancelRun
-from application.event_writer import EventWriter
-from application.run_manager import RunManager
-from application.run_tally import stream_tokens
-from application.start_run import RunRequest
-from domain.envelope import ACTION_RE, parse_source, to_envelope
-from domain.ids import MIN_ID
-from domain.model import AgentType, Category, RunStatus
+from runstream.adapters.in_memory.event_log import InMemoryEventLog
+from runstream.adapters.in_memory.run_repository import InMemoryRunRepository
+from runstream.adapters.simulated.executor import SimulatedExecutor
+from runstream.application.backoff import Backoff
+from runstream.application.cancel_run import CancelRun
+from runstream.application.event_writer import EventWriter
+from runstream.application.run_manager import RunManager
+from runstream.application.run_tally import stream_tokens
+from runstream.application.start_run import RunRequest
+from runstream.domain.envelope import ACTION_RE, parse_source, to_envelope
+from runstream.domain.ids import MIN_ID
+from runstream.domain.model import AgentType, Category, RunStatus
 from tests.factories import new_run_id
 from tests.support.backends import LogBackend, RunBackend
 
@@ -115,7 +115,7 @@ def read_all(log, run_id):
 
 
 def assert_well_formed(stored):
-    """CONTRACT §2: started first, one terminal event last, gapless sequences,
+    """docs/contract.md §2: started first, one terminal event last, gapless sequences,
     increasing ids, valid sources and actions."""
     kinds = [(s.category, s.action) for s in stored]
     assert kinds[0] == (Category.LIFECYCLE, "started")

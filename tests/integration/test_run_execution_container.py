@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from application.start_run import RunRequest
-from domain.errors import InvalidRequest
-from domain.model import RunStatus
-from entrypoints.container import build_container
+from runstream.application.start_run import RunRequest
+from runstream.domain.errors import InvalidRequest
+from runstream.domain.model import RunStatus
+from runstream.entrypoints.container import build_container
 
 QUICK = {"teams": 2, "workers_per_team": 2, "tokens_per_worker": 40, "think_ms": 0}
 

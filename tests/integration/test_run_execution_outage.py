@@ -8,15 +8,15 @@ import time
 
 import pytest
 
-from adapters.in_memory.run_repository import InMemoryRunRepository
-from adapters.redis_stream.client import redis_client
-from adapters.redis_stream.event_log import RedisStreamEventLog
-from adapters.simulated.executor import SimulatedExecutor
-from application.backoff import Backoff
-from application.event_writer import EventWriter
-from application.run_manager import RunManager
-from application.start_run import RunRequest
-from domain.model import RunStatus
+from runstream.adapters.in_memory.run_repository import InMemoryRunRepository
+from runstream.adapters.redis_stream.client import redis_client
+from runstream.adapters.redis_stream.event_log import RedisStreamEventLog
+from runstream.adapters.simulated.executor import SimulatedExecutor
+from runstream.application.backoff import Backoff
+from runstream.application.event_writer import EventWriter
+from runstream.application.run_manager import RunManager
+from runstream.application.start_run import RunRequest
+from runstream.domain.model import RunStatus
 from tests.integration.test_run_execution import assert_well_formed, read_all
 from tests.support.redis_server import RedisServer
 

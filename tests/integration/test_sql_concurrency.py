@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from adapters.mysql_legacy.engine import build_engine
-from adapters.mysql_legacy.event_log import SqlEventLog
-from domain.ids import MAX_ID, MIN_ID
-from domain.model import Category, NewEvent
+from runstream.adapters.mysql_legacy.engine import build_engine
+from runstream.adapters.mysql_legacy.event_log import SqlEventLog
+from runstream.domain.ids import MAX_ID, MIN_ID
+from runstream.domain.model import Category, NewEvent
 from tests.factories import new_run_id
 from tests.support.sql_backend import session_engine
 

@@ -7,12 +7,12 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from adapters.mysql_legacy.event_log import SqlEventLog
-from adapters.mysql_legacy.tables import execution_event, execution_event_log
-from domain.envelope import DEFAULT_MAX_EVENT_BYTES, check_size
-from domain.errors import InvalidRequest
-from domain.ids import EventId
-from domain.model import Category, NewEvent, StoredEvent
+from runstream.adapters.mysql_legacy.event_log import SqlEventLog
+from runstream.adapters.mysql_legacy.tables import execution_event, execution_event_log
+from runstream.domain.envelope import DEFAULT_MAX_EVENT_BYTES, check_size
+from runstream.domain.errors import InvalidRequest
+from runstream.domain.ids import EventId
+from runstream.domain.model import Category, NewEvent, StoredEvent
 from tests.factories import completed, new_run_id, started, token
 from tests.support.sql_backend import session_engine
 

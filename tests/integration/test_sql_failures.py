@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from adapters.mysql_legacy.event_log import SqlEventLog
-from adapters.mysql_legacy.run_repository import SqlRunRepository
-from domain.errors import StorageUnavailable
-from domain.ids import MIN_ID, EventId
-from domain.model import RunStatus, StoredEvent
+from runstream.adapters.mysql_legacy.event_log import SqlEventLog
+from runstream.adapters.mysql_legacy.run_repository import SqlRunRepository
+from runstream.domain.errors import StorageUnavailable
+from runstream.domain.ids import MIN_ID, EventId
+from runstream.domain.model import RunStatus, StoredEvent
 from tests.factories import run, started
 from tests.support.sql_backend import open_engine
 

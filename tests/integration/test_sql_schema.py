@@ -11,8 +11,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect
 
-from adapters.mysql_legacy.engine import sql_engine
-from adapters.mysql_legacy.schema import (
+from runstream.adapters.mysql_legacy.engine import sql_engine
+from runstream.adapters.mysql_legacy.schema import (
     VERSION_TABLE,
     SchemaOutOfDate,
     current_revision,
@@ -20,9 +20,9 @@ from adapters.mysql_legacy.schema import (
     head_revision,
     upgrade,
 )
-from adapters.mysql_legacy.tables import metadata
-from domain.errors import StorageUnavailable
-from entrypoints.cli import main
+from runstream.adapters.mysql_legacy.tables import metadata
+from runstream.domain.errors import StorageUnavailable
+from runstream.entrypoints.cli import main
 from tests.services import require_mysql
 from tests.support.sql_backend import (
     fresh_mysql_database,

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import event
 
-from adapters.mysql_legacy.engine import build_engine
-from adapters.mysql_legacy.event_log import SqlEventLog
-from domain.ids import MAX_ID, MIN_ID
+from runstream.adapters.mysql_legacy.engine import build_engine
+from runstream.adapters.mysql_legacy.event_log import SqlEventLog
+from runstream.domain.ids import MAX_ID, MIN_ID
 from tests.factories import new_run_id, started, token
 from tests.support.sql_backend import session_engine
 
@@ -94,9 +94,9 @@ GEVENT_WRITERS = textwrap.dedent(
 
     import gevent
 
-    from adapters.mysql_legacy.engine import build_engine
-    from adapters.mysql_legacy.event_log import SqlEventLog
-    from domain.ids import MIN_ID
+    from runstream.adapters.mysql_legacy.engine import build_engine
+    from runstream.adapters.mysql_legacy.event_log import SqlEventLog
+    from runstream.domain.ids import MIN_ID
     from tests.factories import token
 
     url, run_id = sys.argv[1], int(sys.argv[2])

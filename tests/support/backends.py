@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from domain.ports import EventLog, RunRepository
+from runstream.domain.ports import EventLog, RunRepository
 
 
 def _nothing(run_ids: Iterable[int]) -> None:

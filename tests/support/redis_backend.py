@@ -6,9 +6,9 @@ import atexit
 import functools
 from collections.abc import Iterable
 
-from adapters.redis_stream.client import Client, redis_client
-from adapters.redis_stream.codec import stream_key
-from adapters.redis_stream.event_log import RedisStreamEventLog
+from runstream.adapters.redis_stream.client import Client, redis_client
+from runstream.adapters.redis_stream.codec import stream_key
+from runstream.adapters.redis_stream.event_log import RedisStreamEventLog
 from tests.services import require_redis
 from tests.support.backends import LogBackend
 

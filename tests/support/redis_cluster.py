@@ -24,9 +24,9 @@ from types import TracebackType
 from redis import Redis
 from redis.exceptions import RedisError
 
-from adapters.redis_stream.client import Client, redis_client
-from adapters.redis_stream.codec import stream_key
-from adapters.redis_stream.event_log import RedisStreamEventLog
+from runstream.adapters.redis_stream.client import Client, redis_client
+from runstream.adapters.redis_stream.codec import stream_key
+from runstream.adapters.redis_stream.event_log import RedisStreamEventLog
 from tests.support.backends import LogBackend
 from tests.support.redis_server import RedisServer
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import requests
 
-from entrypoints.tailing.local_service import LocalService
+from runstream.entrypoints.tailing.local_service import LocalService
 
 TEAMS = {"alpha": ("alpha-1", "alpha-2"), "beta": ("beta-1",)}
 
@@ -100,7 +100,7 @@ def texts_by_agent(
 
 def runstream(command: str) -> list[str]:
     """The argv of `runstream <command>` in this interpreter."""
-    return [sys.executable, "-m", "entrypoints.cli", command]
+    return [sys.executable, "-m", "runstream.entrypoints.cli", command]
 
 
 def service_env(folder: Path, backend: str = "sqlite", **extra: str) -> dict[str, str]:

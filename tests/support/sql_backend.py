@@ -14,11 +14,11 @@ from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, delete, make_url, text
 
-from adapters.mysql_legacy.engine import sql_engine, writing
-from adapters.mysql_legacy.event_log import SqlEventLog
-from adapters.mysql_legacy.run_repository import SqlRunRepository
-from adapters.mysql_legacy.schema import upgrade
-from adapters.mysql_legacy.tables import (
+from runstream.adapters.mysql_legacy.engine import sql_engine, writing
+from runstream.adapters.mysql_legacy.event_log import SqlEventLog
+from runstream.adapters.mysql_legacy.run_repository import SqlRunRepository
+from runstream.adapters.mysql_legacy.schema import upgrade
+from runstream.adapters.mysql_legacy.tables import (
     execution_event,
     execution_event_log,
     execution_run,

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from adapters.tiered.archived_log import ArchivedEventLog
-from adapters.tiered.archiver import Archiver
-from adapters.tiered.failover import FailoverEventLog
-from domain.ports import EventLog
+from runstream.adapters.tiered.archived_log import ArchivedEventLog
+from runstream.adapters.tiered.archiver import Archiver
+from runstream.adapters.tiered.failover import FailoverEventLog
+from runstream.domain.ports import EventLog
 from tests.support.backends import LogBackend
 from tests.support.redis_backend import redis_log_backend
 from tests.support.sql_backend import sqlite_log_backend

@@ -13,9 +13,9 @@ import os
 from alembic import context
 from sqlalchemy import Connection
 
-from adapters.mysql_legacy.engine import build_engine
-from adapters.mysql_legacy.schema import VERSION_TABLE
-from adapters.mysql_legacy.tables import metadata
+from runstream.adapters.mysql_legacy.engine import build_engine
+from runstream.adapters.mysql_legacy.schema import VERSION_TABLE
+from runstream.adapters.mysql_legacy.tables import metadata
 
 
 def _run(connection: Connection) -> None:

@@ -6,10 +6,10 @@ import threading
 
 import pytest
 
-from adapters.in_memory.event_log import InMemoryEventLog
-from adapters.tiered.failover import FailoverEventLog
-from domain.errors import StorageUnavailable
-from domain.ids import MAX_ID, MIN_ID
+from runstream.adapters.in_memory.event_log import InMemoryEventLog
+from runstream.adapters.tiered.failover import FailoverEventLog
+from runstream.domain.errors import StorageUnavailable
+from runstream.domain.ids import MAX_ID, MIN_ID
 from tests.factories import completed, new_run_id, started, token
 
 

@@ -7,10 +7,10 @@ import pytest
 from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 
-from adapters.in_memory.event_log import InMemoryEventLog
-from adapters.llm_callback import LlmEventCallback
-from application.event_writer import EventWriter
-from domain.model import Category
+from runstream.adapters.in_memory.event_log import InMemoryEventLog
+from runstream.adapters.llm_callback import LlmEventCallback
+from runstream.application.event_writer import EventWriter
+from runstream.domain.model import Category
 from tests.factories import new_run_id, source
 
 
@@ -123,7 +123,7 @@ def test_without_langchain_core_the_callback_is_a_plain_class_that_still_works()
         """
         import sys, uuid
         sys.modules["langchain_core"] = None
-        from adapters.llm_callback import LlmEventCallback
+        from runstream.adapters.llm_callback import LlmEventCallback
         from tests.factories import source
 
         class Sink:
@@ -145,6 +145,6 @@ def test_without_langchain_core_the_callback_is_a_plain_class_that_still_works()
     )
 
     assert done.stdout.split(" ", 1) == [
-        "adapters.llm_callback.base",
+        "runstream.adapters.llm_callback.base",
         "['started', 'stream', 'completed']\n",
     ]

@@ -4,10 +4,10 @@ import unicodedata
 
 import pytest
 
-from adapters.simulated.executor import SimulatedExecutor
-from adapters.simulated.play import SimulatedFailure
-from domain.envelope import parse_source, source_json
-from domain.model import AgentType, Category, Run
+from runstream.adapters.simulated.executor import SimulatedExecutor
+from runstream.adapters.simulated.play import SimulatedFailure
+from runstream.domain.envelope import parse_source, source_json
+from runstream.domain.model import AgentType, Category, Run
 
 QUICK = {"chunk_delay_ms": 0, "think_ms": 0, "seed": 7}
 

@@ -1,7 +1,7 @@
 import pytest
 
-from adapters.simulated.params import SimParams, parse_params
-from domain.errors import InvalidRequest
+from runstream.adapters.simulated.params import SimParams, parse_params
+from runstream.domain.errors import InvalidRequest
 
 
 def test_no_params_means_the_defaults():

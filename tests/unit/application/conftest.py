@@ -1,7 +1,7 @@
 import pytest
 
-from adapters.in_memory.event_log import InMemoryEventLog
-from adapters.in_memory.run_repository import InMemoryRunRepository
+from runstream.adapters.in_memory.event_log import InMemoryEventLog
+from runstream.adapters.in_memory.run_repository import InMemoryRunRepository
 
 
 @pytest.fixture

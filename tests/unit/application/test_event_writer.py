@@ -3,10 +3,10 @@ import time
 
 import pytest
 
-from adapters.in_memory.event_log import InMemoryEventLog
-from application.backoff import Backoff
-from application.event_writer import EventWriter
-from domain.errors import EventTooLarge, StorageUnavailable
+from runstream.adapters.in_memory.event_log import InMemoryEventLog
+from runstream.application.backoff import Backoff
+from runstream.application.event_writer import EventWriter
+from runstream.domain.errors import EventTooLarge, StorageUnavailable
 from tests.factories import completed, event, new_run_id, token
 
 FAST = Backoff(first=0.001, ceiling=0.01)

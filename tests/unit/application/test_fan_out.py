@@ -3,14 +3,14 @@ import time
 
 import pytest
 
-from adapters.in_memory.event_log import InMemoryEventLog
-from adapters.in_memory.run_repository import InMemoryRunRepository
-from application.fan_out import FanOutHub, HubLimits, SubscriberLagged
-from application.follow_run import FollowRun, Idle
-from application.start_run import RunRequest, StartRun
-from domain.errors import StorageUnavailable
-from domain.ids import MIN_ID
-from domain.model import StoredEvent
+from runstream.adapters.in_memory.event_log import InMemoryEventLog
+from runstream.adapters.in_memory.run_repository import InMemoryRunRepository
+from runstream.application.fan_out import FanOutHub, HubLimits, SubscriberLagged
+from runstream.application.follow_run import FollowRun, Idle
+from runstream.application.start_run import RunRequest, StartRun
+from runstream.domain.errors import StorageUnavailable
+from runstream.domain.ids import MIN_ID
+from runstream.domain.model import StoredEvent
 from tests.factories import completed, new_run_id, token
 
 

@@ -2,15 +2,15 @@ import threading
 
 import pytest
 
-from adapters.in_memory.event_log import InMemoryEventLog
-from application.append_events import AppendEvents
-from application.finish_run import FinishRun
-from application.follow_run import FollowRun, Gap, Idle
-from application.read_events import ReadEvents
-from application.start_run import RunRequest, StartRun
-from domain.errors import InvalidRequest, RunExpired, RunNotFound
-from domain.ids import MAX_ID, MIN_ID
-from domain.model import RunStatus
+from runstream.adapters.in_memory.event_log import InMemoryEventLog
+from runstream.application.append_events import AppendEvents
+from runstream.application.finish_run import FinishRun
+from runstream.application.follow_run import FollowRun, Gap, Idle
+from runstream.application.read_events import ReadEvents
+from runstream.application.start_run import RunRequest, StartRun
+from runstream.domain.errors import InvalidRequest, RunExpired, RunNotFound
+from runstream.domain.ids import MAX_ID, MIN_ID
+from runstream.domain.model import RunStatus
 from tests.factories import token
 
 

@@ -1,9 +1,9 @@
-from application.backoff import Backoff
-from application.event_writer import EventWriter
-from application.launch_run import LaunchRun
-from application.run_manager import RunManager
-from application.start_run import RunRequest, StartRun
-from domain.model import RunStatus
+from runstream.application.backoff import Backoff
+from runstream.application.event_writer import EventWriter
+from runstream.application.launch_run import LaunchRun
+from runstream.application.run_manager import RunManager
+from runstream.application.start_run import RunRequest, StartRun
+from runstream.domain.model import RunStatus
 from tests.factories import token
 
 

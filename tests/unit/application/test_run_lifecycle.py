@@ -2,17 +2,17 @@ import threading
 
 import pytest
 
-from application.append_events import AppendEvents
-from application.cancel_run import CancelRun
-from application.finish_run import FinishRun
-from application.start_run import RunRequest, StartRun
-from domain.errors import (
+from runstream.application.append_events import AppendEvents
+from runstream.application.cancel_run import CancelRun
+from runstream.application.finish_run import FinishRun
+from runstream.application.start_run import RunRequest, StartRun
+from runstream.domain.errors import (
     InvalidEvent,
     InvalidRequest,
     RunNotActive,
     RunNotFound,
 )
-from domain.model import RunStatus
+from runstream.domain.model import RunStatus
 from tests.factories import completed, started, token
 
 

@@ -3,14 +3,14 @@ import time
 
 import pytest
 
-from application.backoff import Backoff
-from application.cancel_run import CancelRun
-from application.event_writer import EventWriter
-from application.run_execution import INTERRUPTED
-from application.run_manager import RunManager
-from application.start_run import RunRequest, StartRun
-from domain.errors import InvalidRequest, StorageUnavailable
-from domain.model import Category, RunStatus
+from runstream.application.backoff import Backoff
+from runstream.application.cancel_run import CancelRun
+from runstream.application.event_writer import EventWriter
+from runstream.application.run_execution import INTERRUPTED
+from runstream.application.run_manager import RunManager
+from runstream.application.start_run import RunRequest, StartRun
+from runstream.domain.errors import InvalidRequest, StorageUnavailable
+from runstream.domain.model import Category, RunStatus
 from tests.factories import completed, event, token
 from tests.unit.application.test_event_writer import FlakyLog, eventually
 

@@ -1,8 +1,8 @@
 import pytest
 
-from application.run_tally import RunTally, stream_tokens
-from domain.errors import InvalidEvent, RunNotActive
-from domain.model import Category, NewEvent
+from runstream.application.run_tally import RunTally, stream_tokens
+from runstream.domain.errors import InvalidEvent, RunNotActive
+from runstream.domain.model import Category, NewEvent
 from tests.factories import completed, event, source, started, token
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from entrypoints.config import describe
+from runstream.entrypoints.config import describe
 
 REFERENCE = Path(__file__).resolve().parents[3] / "docs" / "configuration.md"
 

@@ -4,16 +4,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.envelope import (
+from runstream.domain.envelope import (
     envelope_json,
     format_timestamp,
     parse_new_event,
     parse_timestamp,
     to_envelope,
 )
-from domain.errors import EventTooLarge, InvalidEvent
-from domain.ids import EventId
-from domain.model import AgentType, Category, NewEvent, Source, StoredEvent
+from runstream.domain.errors import EventTooLarge, InvalidEvent
+from runstream.domain.ids import EventId
+from runstream.domain.model import AgentType, Category, NewEvent, Source, StoredEvent
 
 SOURCE = {
     "agent_id": "researcher",

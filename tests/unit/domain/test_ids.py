@@ -2,8 +2,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.errors import InvalidEventId
-from domain.ids import MAX_ID, MIN_ID, EventId, parse_bound
+from runstream.domain.errors import InvalidEventId
+from runstream.domain.ids import MAX_ID, MIN_ID, EventId, parse_bound
 
 parts = st.integers(0, 2**64 - 1)
 

@@ -1,7 +1,7 @@
 import pytest
 
-from domain.errors import InvalidTransition
-from domain.model import Run, RunStatus
+from runstream.domain.errors import InvalidTransition
+from runstream.domain.model import Run, RunStatus
 
 TERMINAL = [RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.CANCELLED]
 

@@ -1,7 +1,7 @@
 import pytest
 
-from entrypoints.config import SETTINGS, ConfigError, load_config
-from entrypoints.container import build_container
+from runstream.entrypoints.config import SETTINGS, ConfigError, load_config
+from runstream.entrypoints.container import build_container
 
 
 def test_every_variable_has_a_working_default():

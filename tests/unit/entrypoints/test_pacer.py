@@ -4,12 +4,12 @@ import time
 
 import pytest
 
-from adapters.in_memory.event_log import InMemoryEventLog
-from application.fan_out import FanOutHub, HubLimits
-from domain.ids import MIN_ID
-from entrypoints.http.frames import event_frame
-from entrypoints.http.pacer import Pacer
-from entrypoints.http.stream_watch import StreamWatch
+from runstream.adapters.in_memory.event_log import InMemoryEventLog
+from runstream.application.fan_out import FanOutHub, HubLimits
+from runstream.domain.ids import MIN_ID
+from runstream.entrypoints.http.frames import event_frame
+from runstream.entrypoints.http.pacer import Pacer
+from runstream.entrypoints.http.stream_watch import StreamWatch
 from tests.factories import new_run_id, token
 
 

@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from entrypoints.http.stream_watch import StreamWatch
+from runstream.entrypoints.http.stream_watch import StreamWatch
 
 
 class Stream:

@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from entrypoints.tailing.client import Service
+from runstream.entrypoints.tailing.client import Service
 
 
 def frame(event_id: str, envelope: dict[str, object]) -> bytes:

@@ -1,7 +1,7 @@
 import io
 import json
 
-from entrypoints.tailing.render import JsonRenderer, TextRenderer
+from runstream.entrypoints.tailing.render import JsonRenderer, TextRenderer
 from tests.unit.tailing.fakes import envelope
 
 

@@ -2,9 +2,9 @@ import io
 
 import pytest
 
-from entrypoints.tailing import session
-from entrypoints.tailing.render import TextRenderer
-from entrypoints.tailing.stream import Follower
+from runstream.entrypoints.tailing import session
+from runstream.entrypoints.tailing.render import TextRenderer
+from runstream.entrypoints.tailing.stream import Follower
 from tests.unit.tailing.fakes import CLOSE, FakeService, Reply, envelope, frame
 
 
