@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from sqlalchemy import Engine
 
 from runstream.adapters.mysql_legacy.engine import sql_engine
+from runstream.adapters.mysql_legacy.legacy_shape import LegacySchemaMismatch
 from runstream.adapters.mysql_legacy.schema import (
     UPGRADE_COMMAND,
     SchemaOutOfDate,
@@ -64,6 +65,9 @@ def run(args: argparse.Namespace) -> int:
     except SchemaOutOfDate as err:
         print(f"runstream db: {err}", file=sys.stderr)
         return EXIT_OUT_OF_DATE
+    except LegacySchemaMismatch as err:
+        print(f"runstream db: {err}", file=sys.stderr)
+        return EXIT_UNAVAILABLE
     except StorageUnavailable as err:
         print(f"runstream db: {unreachable_database(url, err)}", file=sys.stderr)
         return EXIT_UNAVAILABLE

@@ -69,6 +69,7 @@ def prepare_schema(config: dict) -> str | None:  # type: ignore[type-arg]
     if not uses_sql(config):
         return None
     from runstream.adapters.mysql_legacy.engine import build_engine
+    from runstream.adapters.mysql_legacy.legacy_shape import LegacySchemaMismatch
     from runstream.adapters.mysql_legacy.schema import (
         SchemaOutOfDate,
         ensure_current,
@@ -86,7 +87,7 @@ def prepare_schema(config: dict) -> str | None:  # type: ignore[type-arg]
                 ensure_current(engine)
         finally:
             engine.dispose()
-    except SchemaOutOfDate as err:
+    except (SchemaOutOfDate, LegacySchemaMismatch) as err:
         return str(err)
     except DomainError as err:
         return unreachable_database(url, err)
