@@ -54,10 +54,14 @@ def uses_sql(config: Config) -> bool:
 
 
 def check_database_driver(config: Config) -> None:
+    """With anything kept in SQL, the database URL is usable (check_driver)."""
+    if uses_sql(config):
+        check_driver(config["database"]["url"])
+
+
+def check_driver(text: str) -> None:
     """The URL parses, names a dialect SQLAlchemy knows, and its driver imports."""
-    if not uses_sql(config):
-        return
-    url = database_url(config["database"]["url"])
+    url = database_url(text)
     try:
         dialect = url.get_dialect()
     except NoSuchModuleError:

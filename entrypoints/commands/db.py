@@ -23,6 +23,7 @@ from runstream.domain.errors import StorageUnavailable
 from runstream.entrypoints.config import load_config
 from runstream.entrypoints.startup_check import (
     check_before_start,
+    check_driver,
     database_url,
     unreachable_database,
 )
@@ -52,6 +53,7 @@ def run(args: argparse.Namespace) -> int:
     config = load_config()
     check_before_start(config)
     url = config["database"]["url"]
+    check_driver(url)
     if args.action == "check" and _no_sqlite_file(url):
         print(f"runstream db: {_missing_file(url)}", file=sys.stderr)
         return EXIT_OUT_OF_DATE

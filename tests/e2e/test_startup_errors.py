@@ -100,3 +100,17 @@ def test_db_check_leaves_no_empty_sqlite_file_behind(tmp_path):
     assert done.returncode == EXIT_OUT_OF_DATE, done.stderr
     assert "runstream db upgrade" in done.stderr
     assert not (tmp_path / "runstream.db").exists()
+
+
+def test_db_upgrade_checks_the_database_driver_whatever_the_backends(tmp_path):
+    done = runstream(
+        tmp_path,
+        "db",
+        "upgrade",
+        RUNSTREAM_EVENT_LOG="memory",
+        RUNSTREAM_RUN_REPOSITORY="memory",
+        RUNSTREAM_DATABASE_URL="postgresql://db.internal/runs",
+    )
+
+    assert done.returncode == EXIT_CONFIG, done.stderr
+    assert "pip install psycopg" in only_line(done.stderr)
