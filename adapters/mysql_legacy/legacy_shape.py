@@ -70,7 +70,25 @@ def check_legacy_shape(conn: Connection) -> None:
                 f"legacy table {name}: primary key is ({', '.join(key)}), "
                 f"expected ({', '.join(PRIMARY_KEYS[name])})"
             )
+    _check_run_ids(conn.dialect.name, found.get_columns("execution_run"))
     _check_statuses(conn)
+
+
+def _check_run_ids(dialect: str, columns: list[Any]) -> None:
+    """New runs get their id from the database: AUTO_INCREMENT on MySQL, the
+    rowid (a column declared exactly INTEGER PRIMARY KEY) on SQLite."""
+    run_id = next(column for column in columns if column["name"] == "id")
+    if dialect == "sqlite":
+        assigns = str(run_id["type"]).upper() == "INTEGER"
+        needed = "INTEGER PRIMARY KEY (the rowid)"
+    else:
+        assigns = run_id.get("autoincrement") is True
+        needed = "AUTO_INCREMENT"
+    if not assigns:
+        raise LegacySchemaMismatch(
+            f"legacy table execution_run: column id must be {needed}, "
+            "so that new runs get ids"
+        )
 
 
 def _check_columns(

@@ -23,12 +23,13 @@ HISTORY = {
 RUNS = {1: "completed", 2: "running"}
 
 
-def _run_table(dialect: str) -> str:
-    run_id = (
-        "BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY"
-        if dialect != "sqlite"
-        else "INTEGER NOT NULL PRIMARY KEY"
-    )
+def run_table(dialect: str, run_id: str | None = None) -> str:
+    if run_id is None:
+        run_id = (
+            "BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY"
+            if dialect != "sqlite"
+            else "INTEGER NOT NULL PRIMARY KEY"
+        )
     return f"""CREATE TABLE execution_run (
         id {run_id}, hierarchy_id BIGINT NULL, task TEXT NOT NULL,
         status VARCHAR(16) NOT NULL, executor VARCHAR(32) NOT NULL,
@@ -48,9 +49,11 @@ EVENT_TABLE = """CREATE TABLE execution_event (
     PRIMARY KEY (run_id, id_ms, id_seq))"""
 
 
-def create_legacy_tables(engine: Engine, event_table: str = EVENT_TABLE) -> None:
+def create_legacy_tables(
+    engine: Engine, event_table: str = EVENT_TABLE, runs: str | None = None
+) -> None:
     with engine.begin() as conn:
-        conn.execute(text(_run_table(engine.dialect.name)))
+        conn.execute(text(runs or run_table(engine.dialect.name)))
         conn.execute(text(event_table))
 
 

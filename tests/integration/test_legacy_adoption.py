@@ -19,6 +19,7 @@ from tests.integration.legacy_tables import (
     add_history,
     create_legacy_tables,
     expected_ids,
+    run_table,
 )
 from tests.services import require_mysql
 from tests.support.sql_backend import fresh_mysql_database, fresh_sqlite_url
@@ -133,3 +134,15 @@ def test_legacy_runs_with_a_status_runstream_does_not_know_are_refused(
 
     assert code == 1
     assert "column status holds archived" in capsys.readouterr().err
+
+
+def test_a_run_id_the_database_does_not_assign_is_refused(database, capsys):
+    _, engine = database
+    runs = run_table(engine.dialect.name, "BIGINT NOT NULL PRIMARY KEY")
+    create_legacy_tables(engine, runs=runs)
+
+    code = main(["db", "upgrade"])
+
+    assert code == 1
+    assert "legacy table execution_run: column id must be" in capsys.readouterr().err
+    assert current_revision(engine) is None
