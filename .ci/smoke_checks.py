@@ -5,6 +5,7 @@ nothing but runstream's declared dependencies installed: standard library only.
   api BASE_URL         healthz, an external run, one append, finish, SSE replay
   neighbours           PyPI's `adapters` and `entrypoints` are intact beside runstream
   free-port            prints a free TCP port on 127.0.0.1
+  status URL           prints the HTTP status of a GET (000: no answer)
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import json
 import pkgutil
 import socket
 import sys
+import urllib.error
 import urllib.request
 from base64 import urlsafe_b64encode
 from pathlib import Path
@@ -121,7 +123,16 @@ def free_port() -> None:
         print(sock.getsockname()[1])
 
 
+def status(url: str) -> None:
+    try:
+        print(call("GET", url)[0])
+    except urllib.error.HTTPError as err:
+        print(err.code)
+    except OSError:
+        print("000")
+
+
 if __name__ == "__main__":
     command, *args = sys.argv[1:]
     {"imports": check_imports, "api": check_api, "neighbours": check_neighbours,
-     "free-port": free_port}[command](*args)  # fmt: skip
+     "free-port": free_port, "status": status}[command](*args)  # fmt: skip
