@@ -83,7 +83,7 @@ def _no_sqlite_file(url: str) -> bool:
     return (
         parsed.get_backend_name() == "sqlite"
         and not in_memory
-        and not (os.path.exists(name))
+        and not os.path.exists(name)
     )
 
 
