@@ -7,6 +7,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from runstream import __version__
 from runstream.entrypoints.config import ConfigError
 
 # subcommand -> module under entrypoints.commands with add_arguments(parser)
@@ -22,6 +23,9 @@ COMMANDS = {
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="runstream", description="Event streaming for LLM agent runs."
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"runstream {__version__}"
     )
     sub = parser.add_subparsers(dest="command", required=True)
     for name, help_text in COMMANDS.items():

@@ -1,7 +1,8 @@
 """Configuration from `RUNSTREAM_*` environment variables (docs/contract.md §5).
 
-Every variable has a working default; an unknown choice or a malformed number is
-a startup error that names the variable and what it accepts.
+Every variable has a working default; an unknown choice, a malformed number or
+two settings that contradict each other is a startup error, one line that names
+the variable and what it accepts (docs/configuration.md, "Errors and exit codes").
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
+
+from dotenv import dotenv_values
 
 
 class ConfigError(Exception):
@@ -25,12 +28,17 @@ def _choice(*allowed: str) -> Callable[[str, str], str]:
     return parse
 
 
+_KIND_NAMES = {int: "an integer", float: "a number"}
+
+
 def _number(kind: type, low: float) -> Callable[[str, str], Any]:
     def parse(name: str, value: str) -> Any:
         try:
             number = kind(value)
         except ValueError:
-            raise ConfigError(f"{name}={value!r}: expected a {kind.__name__}") from None
+            raise ConfigError(
+                f"{name}={value!r}: expected {_KIND_NAMES[kind]}"
+            ) from None
         if number < low:
             raise ConfigError(f"{name}={value!r}: must be at least {low}")
         return number
@@ -47,6 +55,20 @@ def _flag(name: str, value: str) -> bool:
 
 
 def _text(name: str, value: str) -> str:
+    return value
+
+
+def _api_keys(name: str, value: str) -> str:
+    """Checked here, so a malformed list stops the start instead of each worker.
+    The message never repeats a key."""
+    pairs = [part.strip() for part in value.split(",") if part.strip()]
+    for position, pair in enumerate(pairs, start=1):
+        key, sep, tenant = pair.partition(":")
+        if not sep or not key.strip() or not tenant.strip():
+            raise ConfigError(
+                f"{name}: entry {position} of {len(pairs)} is not key:tenant "
+                "(expected comma-separated key:tenant pairs)"
+            )
     return value
 
 
@@ -104,7 +126,7 @@ SETTINGS: tuple[tuple[str, str, Callable[[str, str], Any], str], ...] = (
         _number(float, 0.01),
         "sse.heartbeat",
     ),
-    ("RUNSTREAM_API_KEYS", "", _text, "auth.api_keys"),
+    ("RUNSTREAM_API_KEYS", "", _api_keys, "auth.api_keys"),
     ("RUNSTREAM_TOKEN_SECRET", "", _text, "auth.token_secret"),
     (
         "RUNSTREAM_DEFAULT_EXECUTOR",
@@ -116,16 +138,11 @@ SETTINGS: tuple[tuple[str, str, Callable[[str, str], Any], str], ...] = (
 
 
 def read_dotenv(path: Path) -> dict[str, str]:
-    """`NAME=value` lines of a .env file; comments and blank lines are skipped."""
+    """The variables a .env file sets, parsed the way shells and other tools
+    read it (python-dotenv): `export NAME=value`, quotes, `# comments`."""
     if not path.is_file():
         return {}
-    found = {}
-    for line in path.read_text().splitlines():
-        stripped = line.strip()
-        if stripped and not stripped.startswith("#") and "=" in stripped:
-            name, _, value = stripped.partition("=")
-            found[name.strip()] = value.strip().strip("'\"")
-    return found
+    return {k: v for k, v in dotenv_values(path).items() if v is not None}
 
 
 def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
@@ -145,7 +162,20 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         for part in parents:
             node = node.setdefault(part, {})
         node[leaf] = value
+    _check_together(tree)
     return tree
+
+
+def _check_together(tree: dict[str, Any]) -> None:
+    """Settings that are each fine alone but contradict each other."""
+    redis = tree["redis"]
+    if redis["min_replicas"] and redis["replica_timeout_ms"] >= redis["timeout"] * 1000:
+        raise ConfigError(
+            f"RUNSTREAM_REDIS_REPLICA_TIMEOUT_MS={redis['replica_timeout_ms']}: "
+            "must be below RUNSTREAM_REDIS_TIMEOUT_SECONDS "
+            f"({redis['timeout']:g} s) when RUNSTREAM_REDIS_MIN_REPLICAS is set, "
+            "or every WAIT for replicas is cut short"
+        )
 
 
 def describe() -> list[tuple[str, str]]:

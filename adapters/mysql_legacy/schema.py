@@ -15,6 +15,11 @@ from sqlalchemy import Connection, Engine, text
 
 from runstream.adapters.mysql_legacy.engine import writing
 from runstream.adapters.mysql_legacy.failures import storage_errors
+from runstream.adapters.mysql_legacy.legacy import (
+    ADOPTED_REVISION,
+    adopt_legacy_tables,
+    legacy_tables_present,
+)
 from runstream.domain.errors import StorageUnavailable
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -68,7 +73,11 @@ def ensure_current(engine: Engine) -> None:
 
 def upgrade(engine: Engine, progress: Callable[[str], None] | None = None) -> list[str]:
     """Migrate the database to the newest revision; returns the revisions
-    applied (none when it is already current). Safe to run concurrently."""
+    applied (none when it is already current). Safe to run concurrently.
+
+    A database that holds the legacy tables but no runstream history is adopted
+    first (adapters/mysql_legacy/legacy.py), or refused with LegacySchemaMismatch.
+    """
     applied: list[str] = []
 
     def on_apply(*, step: Any, **_: Any) -> None:
@@ -84,8 +93,31 @@ def upgrade(engine: Engine, progress: Callable[[str], None] | None = None) -> li
         _migration_lock(conn),
     ):
         config.attributes["connection"] = conn
+        if _revision_of(conn) is None and legacy_tables_present(conn):
+            _adopt(config, conn, progress)
         command.upgrade(config, "head")
     return applied
+
+
+def _revision_of(conn: Connection) -> str | None:
+    context = MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE})
+    return context.get_current_revision()
+
+
+def _adopt(
+    config: Config, conn: Connection, progress: Callable[[str], None] | None
+) -> None:
+    """Check and complete the legacy tables, then stamp them at the revision
+    whose shape they have, so the upgrade goes on from there."""
+    script = ScriptDirectory.from_config(config).get_revision(ADOPTED_REVISION)
+    assert script is not None, "the package ships the adopted revision"
+    adopt_legacy_tables(conn, script.module._create_heads)
+    on_apply = config.attributes.pop("on_version_apply", None)
+    command.stamp(config, ADOPTED_REVISION)
+    if on_apply is not None:
+        config.attributes["on_version_apply"] = on_apply
+    if progress is not None:
+        progress(f"{ADOPTED_REVISION}: adopted the legacy tables (their shape)")
 
 
 @contextmanager

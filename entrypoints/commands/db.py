@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from contextlib import contextmanager
 
 from sqlalchemy import Engine
 
 from runstream.adapters.mysql_legacy.engine import sql_engine
+from runstream.adapters.mysql_legacy.legacy_shape import LegacySchemaMismatch
 from runstream.adapters.mysql_legacy.schema import (
+    UPGRADE_COMMAND,
     SchemaOutOfDate,
     current_revision,
     ensure_current,
@@ -18,6 +21,12 @@ from runstream.adapters.mysql_legacy.schema import (
 )
 from runstream.domain.errors import StorageUnavailable
 from runstream.entrypoints.config import load_config
+from runstream.entrypoints.startup_check import (
+    check_before_start,
+    check_driver,
+    database_url,
+    unreachable_database,
+)
 
 EXIT_UNAVAILABLE = 1
 EXIT_OUT_OF_DATE = 3
@@ -41,7 +50,13 @@ def say(text: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    url = load_config()["database"]["url"]
+    config = load_config()
+    check_before_start(config)
+    url = config["database"]["url"]
+    check_driver(url)
+    if args.action == "check" and _no_sqlite_file(url):
+        print(f"runstream db: {_missing_file(url)}", file=sys.stderr)
+        return EXIT_OUT_OF_DATE
     engine_of = contextmanager(sql_engine)
     try:
         with engine_of(url) as engine:
@@ -52,9 +67,32 @@ def run(args: argparse.Namespace) -> int:
     except SchemaOutOfDate as err:
         print(f"runstream db: {err}", file=sys.stderr)
         return EXIT_OUT_OF_DATE
-    except StorageUnavailable as err:
+    except LegacySchemaMismatch as err:
         print(f"runstream db: {err}", file=sys.stderr)
         return EXIT_UNAVAILABLE
+    except StorageUnavailable as err:
+        print(f"runstream db: {unreachable_database(url, err)}", file=sys.stderr)
+        return EXIT_UNAVAILABLE
+
+
+def _no_sqlite_file(url: str) -> bool:
+    """A check must not leave behind the empty file SQLite creates on connect."""
+    parsed = database_url(url)
+    name = parsed.database or ""
+    in_memory = name in ("", ":memory:") or parsed.query.get("mode") == "memory"
+    return (
+        parsed.get_backend_name() == "sqlite"
+        and not in_memory
+        and not os.path.exists(name)
+    )
+
+
+def _missing_file(url: str) -> str:
+    name = database_url(url).database
+    return (
+        f"the database file {name} does not exist, so it has no runstream schema; "
+        f"run `{UPGRADE_COMMAND}` (with the same RUNSTREAM_DATABASE_URL) to create it"
+    )
 
 
 def _upgrade(engine: Engine) -> int:

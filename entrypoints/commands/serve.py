@@ -7,6 +7,11 @@ import os
 import sys
 
 from runstream.entrypoints.config import ConfigError, load_config
+from runstream.entrypoints.startup_check import (
+    check_before_start,
+    unreachable_database,
+    uses_sql,
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -26,9 +31,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Check the configuration and the SQL schema, then become the server.
 
-    The server runs in a fresh interpreter (exec): gevent must patch threading
-    and sockets before anything imports them, and this process has already
-    imported every subcommand.
+    Every configuration error is raised here, before any worker starts (the CLI
+    prints it as one line, exit status 2). The server runs in a fresh
+    interpreter (exec): gevent must patch threading and sockets before anything
+    imports them, and this process has already imported every subcommand.
     """
     config = load_config()
     if args.workers < 1 or not 0 < args.port < 65536:
@@ -41,6 +47,7 @@ def run(args: argparse.Namespace) -> int:
             "the memory backends live in one process: use --workers 1, "
             "or RUNSTREAM_EVENT_LOG/RUNSTREAM_RUN_REPOSITORY=redis/sql"
         )
+    check_before_start(config)
     problem = prepare_schema(config)
     if problem:
         print(f"runstream serve: {problem}", file=sys.stderr)
@@ -57,23 +64,31 @@ def run(args: argparse.Namespace) -> int:
 
 def prepare_schema(config: dict) -> str | None:  # type: ignore[type-arg]
     """With an SQL backend: upgrade the embedded SQLite file in place; any other
-    database must already be current (`runstream db upgrade`)."""
-    log = config["event_log"]
-    tiers = (log.get("archive"), log["fallback"]) if log["backend"] == "redis" else ()
-    if "sql" not in (log["backend"], config["run_repository"]["backend"], *tiers):
+    database must already be current (`runstream db upgrade`). Returns what is
+    wrong, in one line, or None."""
+    if not uses_sql(config):
         return None
     from runstream.adapters.mysql_legacy.engine import build_engine
-    from runstream.adapters.mysql_legacy.schema import ensure_current, upgrade
+    from runstream.adapters.mysql_legacy.legacy_shape import LegacySchemaMismatch
+    from runstream.adapters.mysql_legacy.schema import (
+        SchemaOutOfDate,
+        ensure_current,
+        upgrade,
+    )
     from runstream.domain.errors import DomainError
 
-    engine = build_engine(config["database"]["url"])
+    url = config["database"]["url"]
     try:
-        if engine.dialect.name == "sqlite":
-            upgrade(engine)
-        else:
-            ensure_current(engine)
-    except DomainError as err:
+        engine = build_engine(url)
+        try:
+            if engine.dialect.name == "sqlite":
+                upgrade(engine)
+            else:
+                ensure_current(engine)
+        finally:
+            engine.dispose()
+    except (SchemaOutOfDate, LegacySchemaMismatch) as err:
         return str(err)
-    finally:
-        engine.dispose()
+    except DomainError as err:
+        return unreachable_database(url, err)
     return None
