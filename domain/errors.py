@@ -45,3 +45,7 @@ class StorageUnavailable(DomainError):
 
 class Unauthorized(DomainError):
     """Authentication is on and the request carries no valid credential."""
+
+
+class IdempotencyKeyReused(DomainError):
+    """An Idempotency-Key the run already used, sent again with another body."""

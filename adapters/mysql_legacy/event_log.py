@@ -11,9 +11,17 @@ from runstream.adapters.mysql_legacy import heads
 from runstream.adapters.mysql_legacy.engine import reading, transact
 from runstream.adapters.mysql_legacy.event_rows import insert_events, read_range
 from runstream.adapters.mysql_legacy.notifier import notifier_for
+from runstream.domain.idempotency import marked
 from runstream.domain.ids import MAX_ID, MIN_ID, EventId
 from runstream.domain.log_rules import assign, check_batch_order, new_continuation
-from runstream.domain.model import LogInfo, NewEvent, RunId, StoredEvent
+from runstream.domain.model import (
+    Appended,
+    Idempotency,
+    LogInfo,
+    NewEvent,
+    RunId,
+    StoredEvent,
+)
 
 _SWEEP = 10  # expired logs removed per finish, so untouched runs go too
 _CURSORS_PER_QUERY = 500
@@ -37,15 +45,20 @@ class SqlEventLog:
         self._clock = clock
         self._notifier = notifier_for(engine)
 
-    def append(self, run_id: RunId, events: Sequence[NewEvent]) -> list[StoredEvent]:
+    def append(
+        self,
+        run_id: RunId,
+        events: Sequence[NewEvent],
+        idempotency: Idempotency | None = None,
+    ) -> Appended:
         if not events:
-            return []
+            return Appended()
         check_batch_order(run_id, events)
 
-        def work(conn: Connection) -> list[StoredEvent]:
+        def work(conn: Connection) -> Appended:
             now = self._now_ms()
             head = self._open(conn, run_id, now) or heads.new_head(conn, run_id)
-            stored = assign(run_id, head.last_event(), events, now)
+            stored = marked(assign(run_id, head.last_event(), events, now), idempotency)
             insert_events(conn, stored)
             heads.advance(conn, head, stored)
             return stored

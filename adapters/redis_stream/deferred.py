@@ -18,7 +18,14 @@ from collections.abc import Callable, Mapping, Sequence
 from runstream.adapters.redis_stream.client import REDIS_ERRORS
 from runstream.domain.errors import StorageUnavailable
 from runstream.domain.ids import MAX_ID, MIN_ID, EventId
-from runstream.domain.model import LogInfo, NewEvent, RunId, StoredEvent
+from runstream.domain.model import (
+    Appended,
+    Idempotency,
+    LogInfo,
+    NewEvent,
+    RunId,
+    StoredEvent,
+)
 from runstream.domain.ports import EventLog
 
 # After a failed build, calls fail at once for this long before the next try
@@ -50,8 +57,13 @@ class DeferredEventLog:
                     raise StorageUnavailable(self._failure) from err
             return self._built
 
-    def append(self, run_id: RunId, events: Sequence[NewEvent]) -> list[StoredEvent]:
-        return self._log().append(run_id, events)
+    def append(
+        self,
+        run_id: RunId,
+        events: Sequence[NewEvent],
+        idempotency: Idempotency | None = None,
+    ) -> Appended:
+        return self._log().append(run_id, events, idempotency)
 
     def store(self, run_id: RunId, events: Sequence[StoredEvent]) -> int:
         return self._log().store(run_id, events)

@@ -29,7 +29,14 @@ from runstream.adapters.redis_stream.stream_wait import StreamWait
 from runstream.domain.errors import InvalidRequest, RunNotActive, StorageUnavailable
 from runstream.domain.ids import MAX_ID, MIN_ID, EventId
 from runstream.domain.log_rules import check_batch_order, new_continuation
-from runstream.domain.model import LogInfo, NewEvent, RunId, StoredEvent
+from runstream.domain.model import (
+    Appended,
+    Idempotency,
+    LogInfo,
+    NewEvent,
+    RunId,
+    StoredEvent,
+)
 
 
 class RedisStreamEventLog:
@@ -85,9 +92,14 @@ class RedisStreamEventLog:
             client, min_replicas, replica_timeout_ms, self._lane
         )
 
-    def append(self, run_id: RunId, events: Sequence[NewEvent]) -> list[StoredEvent]:
+    def append(
+        self,
+        run_id: RunId,
+        events: Sequence[NewEvent],
+        idempotency: Idempotency | None = None,
+    ) -> Appended:
         if not events:
-            return []
+            return Appended()
         check_batch_order(run_id, events)
         deadline = int(time.time() * 1000) + self._deadline_ms
         args = append_args(self._maxlen, self._stamp.now(), deadline, events)
@@ -106,14 +118,18 @@ class RedisStreamEventLog:
             )
         if len(events) == 1:  # the common case, without the zip
             first, ms, entry_id = reply.split(" ")
-            return [
-                StoredEvent(parse_id(entry_id), run_id, int(first), int(ms), events[0])
-            ]
+            return Appended(
+                (
+                    StoredEvent(
+                        parse_id(entry_id), run_id, int(first), int(ms), events[0]
+                    ),
+                )
+            )
         first, ms, *ids = reply.split(" ")
-        return [
+        return Appended(
             StoredEvent(parse_id(entry_id), run_id, int(first) + n, int(ms), event)
             for n, (entry_id, event) in enumerate(zip(ids, events, strict=True))
-        ]
+        )
 
     def store(self, run_id: RunId, events: Sequence[StoredEvent]) -> int:
         key = stream_key(run_id)

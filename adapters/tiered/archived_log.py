@@ -6,7 +6,14 @@ from collections.abc import Mapping, Sequence
 
 from runstream.adapters.tiered.archiver import Archiver
 from runstream.domain.ids import MAX_ID, MIN_ID, EventId
-from runstream.domain.model import LogInfo, NewEvent, RunId, StoredEvent
+from runstream.domain.model import (
+    Appended,
+    Idempotency,
+    LogInfo,
+    NewEvent,
+    RunId,
+    StoredEvent,
+)
 from runstream.domain.ports import EventLog
 
 
@@ -28,8 +35,13 @@ class ArchivedEventLog:
         self._archive = archive
         self.archiver = archiver
 
-    def append(self, run_id: RunId, events: Sequence[NewEvent]) -> list[StoredEvent]:
-        stored = self._hot.append(run_id, events)
+    def append(
+        self,
+        run_id: RunId,
+        events: Sequence[NewEvent],
+        idempotency: Idempotency | None = None,
+    ) -> Appended:
+        stored = self._hot.append(run_id, events, idempotency)
         self.archiver.add(run_id, stored)
         return stored
 
