@@ -9,9 +9,13 @@ from sqlalchemy import Connection, Engine
 
 from runstream.adapters.mysql_legacy import heads
 from runstream.adapters.mysql_legacy.engine import reading, transact
-from runstream.adapters.mysql_legacy.event_rows import insert_events, read_range
+from runstream.adapters.mysql_legacy.event_rows import (
+    insert_events,
+    keyed_batch,
+    read_range,
+)
 from runstream.adapters.mysql_legacy.notifier import notifier_for
-from runstream.domain.idempotency import marked
+from runstream.domain.idempotency import marked, replay
 from runstream.domain.ids import MAX_ID, MIN_ID, EventId
 from runstream.domain.log_rules import assign, check_batch_order, new_continuation
 from runstream.domain.model import (
@@ -58,13 +62,19 @@ class SqlEventLog:
         def work(conn: Connection) -> Appended:
             now = self._now_ms()
             head = self._open(conn, run_id, now) or heads.new_head(conn, run_id)
+            if idempotency is not None:
+                size = len(events)
+                kept = keyed_batch(conn, run_id, idempotency.key, size, now)
+                if kept:
+                    return replay(run_id, idempotency, kept, size)
             stored = marked(assign(run_id, head.last_event(), events, now), idempotency)
             insert_events(conn, stored)
             heads.advance(conn, head, stored)
             return stored
 
         stored = transact(self._engine, "append events", work)
-        self._notifier.bump()
+        if not stored.replayed:
+            self._notifier.bump()
         return stored
 
     def store(self, run_id: RunId, events: Sequence[StoredEvent]) -> int:
