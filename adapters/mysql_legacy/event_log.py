@@ -107,6 +107,11 @@ class SqlEventLog:
         with reading(self._engine, "read events") as conn:
             return read_range(conn, run_id, start, end, limit, self._now_ms())
 
+    def keyed_batch(self, run_id: RunId, key: str, size: int) -> list[StoredEvent]:
+        """The `size` events from the one stored with idempotency `key`, or []."""
+        with reading(self._engine, "find an idempotency key") as conn:
+            return keyed_batch(conn, run_id, key, size, self._now_ms())
+
     def wait(
         self, cursors: Mapping[RunId, EventId], timeout: float, limit: int = 1000
     ) -> dict[RunId, list[StoredEvent]]:
