@@ -148,9 +148,7 @@ class IdempotencyContract(RuleBasedStateMachine):
 def test_retries_replay_and_sequences_are_never_reused(backend_factory):
     backend = backend_factory()
 
-    run_state_machine_as_test(
-        lambda: IdempotencyContract(backend), settings=settings()
-    )
+    run_state_machine_as_test(lambda: IdempotencyContract(backend), settings=settings())
 
 
 def test_a_key_is_at_most_128_printable_ascii_characters():
