@@ -109,6 +109,4 @@ def test_a_retried_finish_or_cancel_answers_like_the_first_time(
     assert again.headers["Idempotent-Replayed"] == "true"
     assert again.json()["status"] == status
     assert [e["event"]["action"] for e in kept] == ["started", status]
-    wait_until(
-        lambda: redis.pttl(f"run:{run_id}:events") > 0, 15, "the log's expiry"
-    )
+    wait_until(lambda: redis.pttl(f"run:{run_id}:events") > 0, 15, "the log's expiry")
