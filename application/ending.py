@@ -25,8 +25,11 @@ def terminal_event(
     result: JsonValue,
     error: str | None,
     statistics: JsonObject | None,
+    reason: str | None = None,
 ) -> NewEvent:
     data: JsonObject = {"status": status.value}
+    if reason is not None:
+        data["reason"] = reason
     if result is not None:
         data["result"] = result
     if error is not None:
@@ -45,6 +48,7 @@ def end_run(
     result: JsonValue = None,
     error: str | None = None,
     statistics: JsonObject | None = None,
+    reason: str | None = None,
 ) -> Run:
     """Record the outcome, then append the terminal event and start expiry.
 
@@ -59,7 +63,8 @@ def end_run(
         expected=run.status,
     )
     try:
-        events.append(run.id, [terminal_event(status, result, error, statistics)])
+        terminal = terminal_event(status, result, error, statistics, reason)
+        events.append(run.id, [terminal])
     except StorageUnavailable:
         runs.update(run, expected=status)
         raise

@@ -18,6 +18,7 @@ def compose_event_log(
     memory: Callable[[], EventLog],
     sql: Callable[[], EventLog],
     redis: Callable[[], EventLog],
+    tier_record: Callable[[], Any] | None = None,
 ) -> Any:
     """The selected log; with Redis, an SQL archive under it and, when asked
     for, failover to that same SQL log (so the fallback already holds every
@@ -38,4 +39,5 @@ def compose_event_log(
         cold,
         before_failover=lambda: archived.archiver.flush(timeout=5.0),
         primary_head=hot.info,
+        record=tier_record() if tier_record is not None else None,
     )
