@@ -160,16 +160,20 @@ class FleetTier:
         self._thread.join(timeout)
         return not self._thread.is_alive()
 
+    def tick(self) -> None:
+        """One heartbeat: probe Redis, report, take the next step if due."""
+        try:
+            self._probe()
+            self._redis_ok_ms = wall_ms()
+        except StorageUnavailable:
+            pass
+        self._beat()
+        self.advance()
+
     def _loop(self) -> None:
         while not self._stopping.wait(self.timing.beat):
             try:
-                self._probe()
-                self._redis_ok_ms = wall_ms()
-            except StorageUnavailable:
-                pass
-            try:
-                self._beat()
-                self.advance()
+                self.tick()
             except StorageUnavailable as err:
                 logger.debug("event-log tier not confirmed: %s", err)
             except DomainError:
@@ -208,7 +212,7 @@ class FleetTier:
             self._beat()
         now = wall_ms()
         alive = self.record.members(now - int(self.timing.gone * 1000))
-        if any(m.redis_ok_ms > state.since_ms for m in alive):
+        if any(m.redis_ok_ms >= state.since_ms for m in alive):
             self._swap(state, REDIS, "Redis answers again; switch abandoned")
             return
         others = [m for m in alive if m.member_id != self.member_id]
