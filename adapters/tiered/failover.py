@@ -13,7 +13,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from runstream.adapters.tiered.fleet_tier import FleetTier, FleetTiming
 from runstream.adapters.tiered.tier_record import (
@@ -26,7 +26,14 @@ from runstream.adapters.tiered.tier_record import (
 )
 from runstream.domain.errors import DomainError, StorageUnavailable
 from runstream.domain.ids import MAX_ID, MIN_ID, EventId
-from runstream.domain.model import LogInfo, NewEvent, RunId, StoredEvent
+from runstream.domain.model import (
+    Appended,
+    Idempotency,
+    LogInfo,
+    NewEvent,
+    RunId,
+    StoredEvent,
+)
 from runstream.domain.ports import EventLog
 
 logger = logging.getLogger(__name__)
@@ -110,11 +117,13 @@ class FailoverEventLog:
         return self.fleet.stop(timeout)
 
     def append(
-        self, run_id: RunId, events: Sequence[NewEvent], idempotency: Any = None
-    ) -> list[StoredEvent]:
+        self,
+        run_id: RunId,
+        events: Sequence[NewEvent],
+        idempotency: Idempotency | None = None,
+    ) -> Appended:
         self._track(run_id)
-        extra = () if idempotency is None else (idempotency,)
-        return self._write(lambda log: log.append(run_id, events, *extra))
+        return self._write(lambda log: log.append(run_id, events, idempotency))
 
     def store(self, run_id: RunId, events: Sequence[StoredEvent]) -> int:
         self._track(run_id)
