@@ -44,8 +44,11 @@ def terminal_event(
     result: JsonValue,
     error: str | None,
     statistics: JsonObject | None,
+    reason: str | None = None,
 ) -> NewEvent:
     data: JsonObject = {"status": status.value}
+    if reason is not None:
+        data["reason"] = reason
     if result is not None:
         data["result"] = result
     if error is not None:
@@ -65,6 +68,7 @@ def end_run(
     error: str | None = None,
     statistics: JsonObject | None = None,
     idempotency: Idempotency | None = None,
+    reason: str | None = None,
 ) -> Ended:
     """Append the terminal event, then record the outcome and start expiry.
 
@@ -77,7 +81,7 @@ def end_run(
     """
     if run.status.is_terminal and idempotency is None:
         raise RunNotActive(f"run {run.id} has already {run.status.value}")
-    ending = terminal_event(status, result, error, statistics)
+    ending = terminal_event(status, result, error, statistics, reason)
     try:
         stored = events.append(run.id, [ending], idempotency)
     except RunNotActive:

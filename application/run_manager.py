@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from runstream.application.backoff import Backoff
 from runstream.application.event_writer import EventWriter, WriterStats
 from runstream.application.run_execution import Execution
+from runstream.application.run_sweeper import RunSweeper
 from runstream.application.start_run import RunRequest, StartRun
 from runstream.domain.errors import InvalidRequest, RunNotActive, StorageUnavailable
 from runstream.domain.model import JsonValue, Run, RunId, RunStatus
@@ -51,6 +52,7 @@ class RunManager:
         *,
         cancel_wait: float = 2.0,
         backoff: Backoff | None = None,
+        sweeper: RunSweeper | None = None,
     ) -> None:
         self._runs = runs
         self._events = events
@@ -59,6 +61,7 @@ class RunManager:
         self._cancel_wait = cancel_wait
         self._backoff = backoff or Backoff()
         self._starter = StartRun(runs, events)
+        self._sweeper = sweeper
         self._lock = threading.Lock()
         self._active: dict[RunId, Execution] = {}
         self._abort = threading.Event()
@@ -79,7 +82,10 @@ class RunManager:
         topology = executor.prepare(dict(request.params or {}))
         if self._closing:
             raise StorageUnavailable("the service is shutting down; no new runs")
-        run = self._with_topology(self._starter.execute(request), topology)
+        run = self._starter.execute(request)
+        if self._sweeper is not None:
+            self._sweeper.claim(run.id)
+        run = self._with_topology(run, topology)
         execution = Execution(
             run,
             executor,
@@ -162,6 +168,8 @@ class RunManager:
             with self._lock:
                 del self._active[execution.run.id]
                 self._ended[status.value] += 1
+            if self._sweeper is not None:
+                self._sweeper.release(execution.run.id)
             execution.done.set()
 
 

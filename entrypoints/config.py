@@ -126,6 +126,12 @@ SETTINGS: tuple[tuple[str, str, Callable[[str, str], Any], str], ...] = (
         _number(float, 0.01),
         "sse.heartbeat",
     ),
+    (
+        "RUNSTREAM_EXTERNAL_RUN_IDLE_SECONDS",
+        "86400",
+        _number(float, 0),
+        "runs.external_idle_seconds",
+    ),
     ("RUNSTREAM_API_KEYS", "", _api_keys, "auth.api_keys"),
     ("RUNSTREAM_TOKEN_SECRET", "", _text, "auth.token_secret"),
     (

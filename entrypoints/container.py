@@ -21,6 +21,7 @@ from runstream.application.get_run import GetRun, ListRuns
 from runstream.application.launch_run import LaunchRun
 from runstream.application.read_events import ReadEvents
 from runstream.application.run_manager import RunManager
+from runstream.application.run_sweeper import RunSweeper
 from runstream.application.start_run import StartRun
 from runstream.entrypoints.config import load_config
 from runstream.entrypoints.event_logs import compose_event_log
@@ -86,6 +87,10 @@ class Container(containers.DeclarativeContainer):
     memory_event_log = providers.Singleton(
         InMemoryEventLog, ttl_seconds=config.event_log.ttl_seconds
     )
+    tier_record = providers.Singleton(
+        _lazy("runstream.adapters.mysql_legacy.tier_record:SqlTierRecord"),
+        engine=sql_engine,
+    )
     event_log = providers.Singleton(
         compose_event_log,
         backend=config.event_log.backend,
@@ -94,6 +99,7 @@ class Container(containers.DeclarativeContainer):
         memory=memory_event_log.provider,
         sql=sql_event_log.provider,
         redis=redis_event_log.provider,
+        tier_record=tier_record.provider,
     )
     run_repository = providers.Selector(
         config.run_repository.backend,
@@ -106,12 +112,21 @@ class Container(containers.DeclarativeContainer):
 
     # Runs played in this process (`simulated`): events go through the writer.
     event_writer = providers.Singleton(EventWriter, events=event_log)
+    run_sweeper = providers.Singleton(
+        RunSweeper,
+        runs=run_repository,
+        leases=run_repository,
+        events=event_log,
+        owner=providers.Callable(_lazy("runstream.adapters.tiered.failover:member_id")),
+        idle_seconds=config.runs.external_idle_seconds,
+    )
     run_manager = providers.Singleton(
         RunManager,
         runs=run_repository,
         events=event_log,
         writer=event_writer,
         executors=providers.Dict(simulated=providers.Singleton(SimulatedExecutor)),
+        sweeper=run_sweeper,
     )
     start_run = providers.Factory(
         LaunchRun,

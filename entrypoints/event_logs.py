@@ -19,6 +19,7 @@ def compose_event_log(
     memory: Callable[[], EventLog],
     sql: Callable[[], ArchiveLog],
     redis: Callable[[], HotLog],
+    tier_record: Callable[[], Any] | None = None,
 ) -> Any:
     """The selected log; with Redis, an SQL archive under it and, when asked
     for, failover to that same SQL log (so the fallback already holds every
@@ -39,4 +40,5 @@ def compose_event_log(
         cold,
         before_failover=lambda: archived.archiver.flush(timeout=5.0),
         primary_head=hot.info,
+        record=tier_record() if tier_record is not None else None,
     )

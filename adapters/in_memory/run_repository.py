@@ -6,6 +6,7 @@ import copy
 import threading
 from collections.abc import Sequence
 from dataclasses import replace
+from datetime import datetime
 
 from runstream.domain.errors import InvalidTransition, RunNotFound
 from runstream.domain.model import Run, RunId, RunStatus
@@ -18,6 +19,7 @@ class InMemoryRunRepository:
         self._lock = threading.Lock()
         self._runs: dict[RunId, Run] = {}
         self._next_id = 1
+        self._leases: dict[RunId, datetime] = {}
 
     def add(self, run: Run) -> Run:
         with self._lock:
@@ -61,3 +63,31 @@ class InMemoryRunRepository:
                 and (before is None or run_id < before)
             ]
             return copy.deepcopy(found[: max(limit, 0)])
+
+    def renew(self, owner: str, run_ids: Sequence[RunId], until: datetime) -> None:
+        with self._lock:
+            for run_id in run_ids:
+                run = self._runs.get(run_id)
+                if run is not None and run.status is RunStatus.RUNNING:
+                    self._leases[run_id] = until
+
+    def lapsed(
+        self, now: datetime, unclaimed_before: datetime, limit: int = 100
+    ) -> Sequence[Run]:
+        with self._lock:
+            found = [
+                run
+                for run_id, run in sorted(self._runs.items())
+                if run.status is RunStatus.RUNNING
+                and run.executor != "external"
+                and _lapsed(self._leases.get(run_id), run, now, unclaimed_before)
+            ]
+            return copy.deepcopy(found[: max(limit, 0)])
+
+
+def _lapsed(
+    lease: datetime | None, run: Run, now: datetime, unclaimed_before: datetime
+) -> bool:
+    if lease is not None:
+        return lease < now
+    return (run.started_at or run.created_at) < unclaimed_before

@@ -8,7 +8,16 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    and_,
+    bindparam,
+    insert,
+    or_,
+    select,
+    update,
+)
 
 from runstream.adapters.mysql_legacy.engine import reading, transact
 from runstream.adapters.mysql_legacy.tables import execution_run as runs
@@ -22,6 +31,28 @@ _STATUS = select(runs.c.status).where(runs.c.id == bindparam("run_id"))
 # Compare-and-set; the SET columns come from the parameters.
 _SWAP = update(runs).where(
     runs.c.id == bindparam("run_id"), runs.c.status == bindparam("expected")
+)
+_RENEW = (
+    update(runs)
+    .where(runs.c.id.in_(bindparam("run_ids", expanding=True)))
+    .where(runs.c.status == RunStatus.RUNNING.value)
+    .values(owner_id=bindparam("owner"), lease_expires_at=bindparam("until"))
+)
+_LAPSED = (
+    select(runs)
+    .where(runs.c.status == RunStatus.RUNNING.value)
+    .where(runs.c.executor != "external")
+    .where(
+        or_(
+            runs.c.lease_expires_at < bindparam("now"),
+            and_(
+                runs.c.lease_expires_at.is_(None),
+                runs.c.started_at < bindparam("unclaimed_before"),
+            ),
+        )
+    )
+    .order_by(runs.c.id)
+    .limit(bindparam("limit"))
 )
 
 
@@ -72,6 +103,25 @@ class SqlRunRepository:
             query = query.where(runs.c.id < before)
         with reading(self._engine, "list runs") as conn:
             return [_from_row(row._mapping) for row in conn.execute(query)]
+
+    def renew(self, owner: str, run_ids: Sequence[RunId], until: datetime) -> None:
+        """Owner leases on running runs (one UPDATE for all of them)."""
+        if not run_ids:
+            return
+        params = {"run_ids": list(run_ids), "owner": owner, "until": _naive_utc(until)}
+        transact(self._engine, "renew run leases", lambda c: c.execute(_RENEW, params))
+
+    def lapsed(
+        self, now: datetime, unclaimed_before: datetime, limit: int = 100
+    ) -> Sequence[Run]:
+        """Running in-service runs whose owner's lease expired (or never began)."""
+        params = {
+            "now": _naive_utc(now),
+            "unclaimed_before": _naive_utc(unclaimed_before),
+            "limit": max(limit, 0),
+        }
+        with reading(self._engine, "find lapsed runs") as conn:
+            return [_from_row(row._mapping) for row in conn.execute(_LAPSED, params)]
 
 
 def _refuse(conn: Connection, run_id: RunId, expected: RunStatus) -> None:

@@ -56,6 +56,9 @@ execution_run = Table(
     Column("created_at", MICROSECONDS, nullable=False),
     Column("started_at", MICROSECONDS, nullable=True),
     Column("completed_at", MICROSECONDS, nullable=True),
+    # The owner lease of a run played inside the service (NULL: nobody's).
+    Column("owner_id", String(64), nullable=True),
+    Column("lease_expires_at", MICROSECONDS, nullable=True),
     Index("ix_execution_run_status", "status", "id"),
     Index("ix_execution_run_tenant", "tenant", "id"),
     sqlite_autoincrement=True,
@@ -104,5 +107,32 @@ execution_event_log = Table(
     Column("closed", Boolean, nullable=False),
     Column("expires_at_ms", BigInteger, nullable=True),
     Index("ix_execution_event_log_expires", "expires_at_ms"),
+    **MYSQL_OPTIONS,
+)
+
+# The fleet's one decision on which tier takes appends (a single row, id 1):
+# `tier` is redis, to_sql, sql or to_redis; `epoch` grows with every change;
+# `outage_ms` is when the fleet last left Redis.
+event_log_tier = Table(
+    "event_log_tier",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("epoch", BigInteger, nullable=False),
+    Column("tier", String(16), nullable=False),
+    Column("since_ms", BigInteger, nullable=False),
+    Column("outage_ms", BigInteger, nullable=False),
+    Column("decided_by", String(64), nullable=False),
+    **MYSQL_OPTIONS,
+)
+
+# One heartbeat row per service process: when it was last seen, when it last
+# reached Redis, and the last switch epoch for which it flushed its archive.
+event_log_member = Table(
+    "event_log_member",
+    metadata,
+    Column("member_id", String(64), primary_key=True),
+    Column("seen_ms", BigInteger, nullable=False),
+    Column("redis_ok_ms", BigInteger, nullable=False),
+    Column("flushed_epoch", BigInteger, nullable=False),
     **MYSQL_OPTIONS,
 )

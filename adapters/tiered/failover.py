@@ -1,9 +1,13 @@
-"""FailoverEventLog: a primary (Redis) with a fallback (SQL) behind a circuit
-breaker, so a primary outage is an adapter switch, invisible to the use cases."""
+"""FailoverEventLog: a primary (Redis) with a fallback (SQL), the tier that
+takes appends chosen once for the whole fleet (`FleetTier`), so a Redis outage
+is an adapter switch, invisible to the use cases, and never a split brain."""
 
 from __future__ import annotations
 
 import logging
+import os
+import secrets
+import socket
 import threading
 import time
 from collections import OrderedDict
@@ -11,6 +15,15 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
+from runstream.adapters.tiered.fleet_tier import FleetTier, FleetTiming
+from runstream.adapters.tiered.tier_record import (
+    REDIS,
+    SQL,
+    TO_SQL,
+    LocalTierRecord,
+    TierRecord,
+    TierState,
+)
 from runstream.domain.errors import DomainError, StorageUnavailable
 from runstream.domain.ids import MAX_ID, MIN_ID, EventId
 from runstream.domain.model import (
@@ -37,19 +50,18 @@ class FailoverStats:
     seconds_on_fallback: float
 
 
-class FailoverEventLog:
-    """Serves from `primary` until it fails, then from `fallback`.
+def member_id() -> str:
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(4)}"
 
-    The first StorageUnavailable trips the breaker: `before_failover` runs (it
-    flushes the archive, so the fallback holds every event the primary
-    acknowledged), and the call is retried on the fallback, which continues each
-    run's ids and sequences. `primary_head` tells what the primary itself still
-    holds of a run (when the primary is tiered, its own `info` would answer from
-    the archive). A prober thread pings the primary with backoff;
-    once it answers, the events written during the outage (and any run the
-    primary lost, if it came back empty) are copied into it with their ids, and
-    the primary serves again. All of this is per process.
-    """
+
+class FailoverEventLog:
+    """Writes go to the tier the fleet chose, under a lease (`FleetTier`):
+    a Redis failure asks the fleet to switch to SQL (refused while another
+    process still reaches Redis: this one answers StorageUnavailable), and the
+    switch takes effect once no process can still act on Redis. `before_failover`
+    flushes this process's archive, so SQL holds what Redis acknowledged;
+    `primary_head` tells what Redis itself still holds of a run. Failback copies
+    SQL's tail into Redis while every process holds its appends."""
 
     def __init__(
         self,
@@ -60,21 +72,28 @@ class FailoverEventLog:
         before_failover: Callable[[], object] = lambda: None,
         primary_head: Callable[[RunId], LogInfo | None] | None = None,
         probe_backoff: tuple[float, float] = (0.1, 2.0),
+        record: TierRecord | None = None,
+        timing: FleetTiming | None = None,
     ) -> None:
         self._primary = primary
         self._fallback = fallback
         self._names = names
-        self._before_failover = before_failover
         self._primary_head = primary_head or self._primary_info
-        self._backoff = probe_backoff
-        self._lock = threading.RLock()
-        self._open = False
-        self._opened_at = 0.0
-        self._on_fallback = 0.0
-        self._counts = {"failovers": 0, "failbacks": 0}
+        self._lock = threading.Lock()
         self._recent: OrderedDict[RunId, None] = OrderedDict()
-        self._finished: set[RunId] = set()
-        self._resumed = threading.Event()
+        self._counts = {"failovers": 0, "failbacks": 0}
+        self._left_at = 0.0
+        self._on_fallback = 0.0
+        self.fleet = FleetTier(
+            record or LocalTierRecord(),
+            member_id=member_id(),
+            probe=lambda: self._primary_head(0),
+            flush=before_failover,
+            fail_back=self._copy_back,
+            timing=timing or FleetTiming(beat=probe_backoff[0] * 5),
+        )
+        self.fleet.on_change = self._changed
+        self.fleet.start()
 
     @property
     def primary(self) -> EventLog:
@@ -82,17 +101,20 @@ class FailoverEventLog:
 
     @property
     def serving(self) -> str:
-        return self._names[1] if self._open else self._names[0]
+        return self._names[0] if self.fleet.state.tier == REDIS else self._names[1]
 
     def stats(self) -> FailoverStats:
         with self._lock:
-            current = time.monotonic() - self._opened_at if self._open else 0.0
+            away = time.monotonic() - self._left_at if self.serving != "redis" else 0
             return FailoverStats(
                 self.serving,
                 self._counts["failovers"],
                 self._counts["failbacks"],
-                self._on_fallback + current,
+                self._on_fallback + (away if self._left_at else 0.0),
             )
+
+    def close(self, timeout: float = 5.0) -> bool:
+        return self.fleet.stop(timeout)
 
     def append(
         self,
@@ -101,13 +123,11 @@ class FailoverEventLog:
         idempotency: Idempotency | None = None,
     ) -> Appended:
         self._track(run_id)
-        return self._call(
-            lambda log: log.append(run_id, events, idempotency), writes=True
-        )
+        return self._write(lambda log: log.append(run_id, events, idempotency))
 
     def store(self, run_id: RunId, events: Sequence[StoredEvent]) -> int:
         self._track(run_id)
-        return self._call(lambda log: log.store(run_id, events), writes=True)
+        return self._write(lambda log: log.store(run_id, events))
 
     def read(
         self,
@@ -116,36 +136,51 @@ class FailoverEventLog:
         end: EventId = MAX_ID,
         limit: int = 1000,
     ) -> list[StoredEvent]:
-        return self._call(lambda log: log.read(run_id, start, end, limit))
+        return self._read(lambda log: log.read(run_id, start, end, limit))
 
     def wait(
         self, cursors: Mapping[RunId, EventId], timeout: float, limit: int = 1000
     ) -> dict[RunId, list[StoredEvent]]:
-        return self._call(lambda log: log.wait(cursors, timeout, limit))
+        return self._read(lambda log: log.wait(cursors, timeout, limit))
 
     def finish(self, run_id: RunId) -> None:
-        with self._lock:
-            if self._open:
-                self._finished.add(run_id)
-        self._call(lambda log: log.finish(run_id), writes=True)
+        self._write(lambda log: log.finish(run_id))
 
     def info(self, run_id: RunId) -> LogInfo | None:
-        return self._call(lambda log: log.info(run_id))
+        return self._read(lambda log: log.info(run_id))
 
-    def _call(self, operation: Callable[[EventLog], T], writes: bool = False) -> T:
-        """Writes to the fallback hold the lock, so a failback copies a complete
-        cut; reads and waits never hold it (a wait blocks for seconds)."""
-        if not self._open:
-            try:
-                return operation(self._primary)
-            except StorageUnavailable as err:
-                self._trip(err)
-        if not writes:
+    def _write(self, operation: Callable[[EventLog], T]) -> T:
+        if self.fleet.writable() == SQL:
             return operation(self._fallback)
-        with self._lock:
-            if self._open:
-                return operation(self._fallback)
-        return self._call(operation, writes)
+        try:
+            return operation(self._primary)
+        except StorageUnavailable as err:
+            self.fleet.redis_failed(err)
+            if self.fleet.writable() == REDIS:
+                raise
+        return operation(self._fallback)
+
+    def _read(self, operation: Callable[[EventLog], T]) -> T:
+        """Reads follow the last known decision (they acknowledge nothing)."""
+        try:
+            tier = self.fleet.current().tier
+        except StorageUnavailable:
+            tier = self.fleet.state.tier
+        if tier not in (REDIS, TO_SQL):
+            return operation(self._fallback)
+        try:
+            return operation(self._primary)
+        except StorageUnavailable as err:
+            try:
+                self.fleet.redis_failed(err)
+            except StorageUnavailable:
+                raise err from None
+            if self.fleet.state.tier != SQL:
+                raise
+        return operation(self._fallback)
+
+    def _primary_info(self, run_id: RunId) -> LogInfo | None:
+        return self._primary.info(run_id)
 
     def _track(self, run_id: RunId) -> None:
         with self._lock:
@@ -154,56 +189,32 @@ class FailoverEventLog:
             if len(self._recent) > TRACKED_RUNS:
                 self._recent.popitem(last=False)
 
-    def _trip(self, err: StorageUnavailable) -> None:
+    def _changed(self, before: TierState, after: TierState) -> None:
         with self._lock:
-            if self._open:
-                return
-            logger.warning(
-                "event log %s failed (%s); serving from %s",
-                *self._names[:1],
-                err,
-                self._names[1],
-            )
-            self._before_failover()
-            self._open = True
-            self._opened_at = time.monotonic()
-            self._counts["failovers"] += 1
-            threading.Thread(target=self._probe, daemon=True, name="failback").start()
+            if before.tier in (REDIS, TO_SQL) and after.tier == SQL:
+                self._counts["failovers"] += 1
+                self._left_at = time.monotonic()
+            elif before.tier != REDIS and after.tier == REDIS and self._left_at:
+                self._counts["failbacks"] += 1
+                self._on_fallback += time.monotonic() - self._left_at
+                self._left_at = 0.0
 
-    def _primary_info(self, run_id: RunId) -> LogInfo | None:
-        return self._primary.info(run_id)
-
-    def _probe(self) -> None:
-        delay, ceiling = self._backoff
-        while True:
-            time.sleep(delay)
+    def _copy_back(self, outage_ms: int) -> None:
+        """Every run the fallback took events for since the outage (and every
+        run this process wrote lately) gets its missing tail in the primary."""
+        with self._lock:
+            runs = set(self._recent)
+        runs.update(self.fleet_record_runs(outage_ms))
+        for run_id in sorted(runs):
             try:
-                self._primary.info(0)
-                self._fail_back()
-                return
-            except StorageUnavailable:
-                delay = min(delay * 2, ceiling)
-            except DomainError:
-                logger.exception("failing back failed; still serving the fallback")
-                delay = ceiling
-
-    def _fail_back(self) -> None:
-        """Copy what the primary lacks while appends go on, then hold appends
-        only to copy what arrived meanwhile, and switch back."""
-        for run_id in list(self._recent):
-            self._copy_missing(run_id)
-        with self._lock:
-            for run_id in list(self._recent):
                 self._copy_missing(run_id)
-            for run_id in self._finished:
-                self._primary.finish(run_id)
-            self._finished.clear()
-            self._open = False
-            self._on_fallback += time.monotonic() - self._opened_at
-            self._counts["failbacks"] += 1
-            logger.warning(
-                "event log %s answers again; serving from it", self._names[0]
-            )
+            except StorageUnavailable:
+                raise
+            except DomainError:
+                logger.exception("run %s: not copied back into %s", run_id, "Redis")
+
+    def fleet_record_runs(self, outage_ms: int) -> list[RunId]:
+        return self.fleet.record.touched_runs(max(outage_ms - 60_000, 0))
 
     def _copy_missing(self, run_id: RunId) -> None:
         mine = self._primary_head(run_id)
@@ -214,6 +225,8 @@ class FailoverEventLog:
         while True:
             batch = self._fallback.read(run_id, cursor, MAX_ID, PAGE)
             if not batch:
-                return
+                break
             self._primary.store(run_id, batch)
             cursor = batch[-1].id.successor()
+        if theirs.closed:
+            self._primary.finish(run_id)

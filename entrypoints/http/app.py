@@ -7,6 +7,7 @@ import threading
 
 from flask import Flask
 
+from runstream.entrypoints.background import start_fleet_duties, stop_fleet_duties
 from runstream.entrypoints.container import Container, build_container
 from runstream.entrypoints.http import errors, events, ops, runs, stream
 from runstream.entrypoints.http.connections import StalledWrites
@@ -38,6 +39,7 @@ def create_app(container: Container | None = None) -> Flask:
     # construction yields, leaving two archivers or hubs in one process.
     container.run_manager()
     container.fan_out_hub()
+    start_fleet_duties(container)
     errors.register_errors(app)
     for blueprint in (runs.bp, events.bp, stream.bp, ops.bp, viewer_bp):
         app.register_blueprint(blueprint)
@@ -55,6 +57,7 @@ def begin_shutdown(app: Flask) -> None:
     try:
         if manager is not None:
             manager().shutdown()
+        stop_fleet_duties(container)
     except Exception:
         logger.exception("run manager shutdown failed")
     finally:

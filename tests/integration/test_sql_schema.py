@@ -30,7 +30,14 @@ from tests.support.sql_backend import (
     open_engine,
 )
 
-TABLES = {"execution_run", "execution_event", "execution_event_log", VERSION_TABLE}
+TABLES = {
+    "execution_run",
+    "execution_event",
+    "execution_event_log",
+    "event_log_tier",
+    "event_log_member",
+    VERSION_TABLE,
+}
 
 
 @pytest.fixture(params=[pytest.param("mysql", marks=pytest.mark.mysql), "sqlite"])

@@ -1,0 +1,244 @@
+"""FleetTier: one decision for the whole fleet on which tier takes appends,
+acted on only under a time-bounded lease (docs/operations.md, "One tier for
+the whole fleet")."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from runstream.adapters.tiered.tier_record import (
+    REDIS,
+    SQL,
+    STABLE,
+    TO_REDIS,
+    TO_SQL,
+    Member,
+    TierRecord,
+    TierState,
+)
+from runstream.domain.errors import DomainError, StorageUnavailable
+
+logger = logging.getLogger(__name__)
+
+
+def wall_ms() -> int:
+    return int(time.time() * 1000)
+
+
+@dataclass(frozen=True)
+class FleetTiming:
+    """Seconds. `lease`: how long a process acts on a decision it read;
+    `beat`: heartbeat period; `healthy`: a Redis-OK report this recent vetoes a
+    switch to SQL; `gone`: a process silent this long is no longer waited for;
+    `in_flight`: bound on a write already sent when a lease lapses (the Redis
+    timeout plus the append script's 1 s of skew); `takeover`: a failback not
+    done in this long is redone by another process; `settle`: how long a write
+    waits for a switch to end before it answers 503."""
+
+    lease: float = 2.0
+    beat: float = 0.5
+    healthy: float = 1.5
+    gone: float = 5.0
+    in_flight: float = 3.0
+    takeover: float = 30.0
+    settle: float = 8.0
+
+    @property
+    def fence_ms(self) -> int:
+        return int((self.lease + self.in_flight) * 1000)
+
+
+class FleetTier:
+    """The tier this process may write to right now, and the moves between
+    tiers: a switch to SQL, its promotion once every cached lease has lapsed
+    and every live process flushed its archive, and the failback."""
+
+    def __init__(
+        self,
+        record: TierRecord,
+        *,
+        member_id: str,
+        probe: Callable[[], object],
+        flush: Callable[[], object],
+        fail_back: Callable[[int], None],
+        timing: FleetTiming | None = None,
+    ) -> None:
+        self.record = record
+        self.member_id = member_id
+        self._probe = probe
+        self._flush = flush
+        self._fail_back = fail_back
+        self.timing = timing or FleetTiming()
+        self._lock = threading.Lock()
+        self._state = TierState(0, REDIS, 0)
+        self._valid_until = 0.0
+        self._redis_ok_ms = 0
+        self._flushed_epoch = 0
+        self._beaten = False
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.on_change: Callable[[TierState, TierState], None] = lambda _a, _b: None
+
+    @property
+    def state(self) -> TierState:
+        return self._state
+
+    def current(self) -> TierState:
+        """The decision, re-read once its lease lapsed; StorageUnavailable if it
+        cannot be confirmed."""
+        if time.monotonic() < self._valid_until:
+            return self._state
+        with self._lock:
+            if time.monotonic() < self._valid_until:
+                return self._state
+            if not self._beaten:
+                self._beat()
+            began = time.monotonic()
+            self._adopt(self.record.read(), began)
+            return self._state
+
+    def writable(self) -> str:
+        """`redis` or `sql`, under a valid lease; waits while a switch is under
+        way, then StorageUnavailable."""
+        deadline = time.monotonic() + self.timing.settle
+        while True:
+            state = self.current()
+            if state.tier in STABLE:
+                return state.tier
+            if time.monotonic() >= deadline:
+                raise StorageUnavailable(f"the fleet's event-log tier is {state.tier}")
+            self.advance()
+            time.sleep(0.05)
+
+    def redis_failed(self, err: StorageUnavailable) -> None:
+        """Redis failed this process: switch the fleet to SQL, unless another
+        process reached Redis recently (then this one is cut off: re-raise)."""
+        state = self._reread()
+        if state.tier != REDIS:
+            return
+        now = wall_ms()
+        recent = now - int(self.timing.healthy * 1000)
+        alive = self.record.members(now - int(self.timing.gone * 1000))
+        if any(m.redis_ok_ms > recent for m in alive if m.member_id != self.member_id):
+            raise StorageUnavailable(
+                "Redis is unreachable from this process while others reach it"
+            ) from err
+        switched = self.record.swap(state.epoch, TO_SQL, now, self.member_id, now)
+        if switched is not None:
+            logger.warning("event log: Redis failed (%s); fleet switching to SQL", err)
+            with self._lock:
+                self._adopt(switched, time.monotonic())
+        self.advance()
+
+    def advance(self) -> None:
+        """Take the next step of a switch or failback if its conditions hold."""
+        state = self._reread()
+        if state.tier == TO_SQL:
+            self._promote(state)
+        elif state.tier == SQL and self._redis_ok_recently():
+            self._start_fail_back(state)
+        elif state.tier == TO_REDIS and self._redis_ok_recently():
+            stuck = wall_ms() > state.since_ms + self.timing.takeover * 1000
+            if stuck:
+                self._start_fail_back(state)
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=self._loop, name="fleet-tier", daemon=True
+            )
+            self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> bool:
+        self._stopping.set()
+        if self._thread is None:
+            return True
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    def tick(self) -> None:
+        """One heartbeat: probe Redis, report, take the next step if due."""
+        try:
+            self._probe()
+            self._redis_ok_ms = wall_ms()
+        except StorageUnavailable:
+            pass
+        self._beat()
+        self.advance()
+
+    def _loop(self) -> None:
+        while not self._stopping.wait(self.timing.beat):
+            try:
+                self.tick()
+            except StorageUnavailable as err:
+                logger.debug("event-log tier not confirmed: %s", err)
+            except DomainError:
+                logger.exception("event-log tier step failed; trying again")
+
+    def _reread(self) -> TierState:
+        with self._lock:
+            self._adopt(self.record.read(), time.monotonic())
+            return self._state
+
+    def _adopt(self, state: TierState, read_at: float) -> None:
+        before, self._state = self._state, state
+        lease = self.timing.lease if state.tier in STABLE else 0.05
+        self._valid_until = read_at + lease
+        if state.tier == TO_SQL and self._flushed_epoch < state.epoch:
+            self._valid_until = 0.0  # flush first (in `_promote`)
+        if before.epoch != state.epoch:
+            self.on_change(before, state)
+
+    def _beat(self) -> None:
+        member = Member(
+            self.member_id, wall_ms(), self._redis_ok_ms, self._flushed_epoch
+        )
+        self.record.beat(member)
+        self._beaten = True
+
+    def _redis_ok_recently(self) -> bool:
+        return self._redis_ok_ms > wall_ms() - int(self.timing.beat * 3000)
+
+    def _promote(self, state: TierState) -> None:
+        """SQL takes appends once no cached Redis lease can still be acted on
+        and every live process's archive holds what Redis acknowledged; a
+        process reaching Redis since the switch began aborts it."""
+        if self._flushed_epoch < state.epoch and self._flush() is not False:
+            self._flushed_epoch = state.epoch
+            self._beat()
+        now = wall_ms()
+        alive = self.record.members(now - int(self.timing.gone * 1000))
+        if any(m.redis_ok_ms >= state.since_ms for m in alive):
+            self._swap(state, REDIS, "Redis answers again; switch abandoned")
+            return
+        others = [m for m in alive if m.member_id != self.member_id]
+        fenced = not others or now >= state.since_ms + self.timing.fence_ms
+        if fenced and all(m.flushed_epoch >= state.epoch for m in alive):
+            self._swap(state, SQL, "every process let go of Redis; SQL serves")
+
+    def _start_fail_back(self, state: TierState) -> None:
+        held = self._swap(state, TO_REDIS, "Redis answers; failing back")
+        if held is None:
+            return
+        others = self.record.members(wall_ms() - int(self.timing.gone * 1000))
+        if any(m.member_id != self.member_id for m in others):
+            time.sleep(self.timing.fence_ms / 1000)  # every SQL lease lapses
+        try:
+            self._fail_back(held.outage_ms)
+        except StorageUnavailable as err:
+            self._swap(held, SQL, f"failback failed ({err}); SQL serves")
+            return
+        self._swap(held, REDIS, "failback done; Redis serves")
+
+    def _swap(self, state: TierState, tier: str, why: str) -> TierState | None:
+        now = wall_ms()
+        new = self.record.swap(state.epoch, tier, now, self.member_id)
+        if new is not None:
+            logger.warning("event log: %s (epoch %d)", why, new.epoch)
+            with self._lock:
+                self._adopt(new, time.monotonic())
+        return new

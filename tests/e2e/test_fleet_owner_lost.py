@@ -1,0 +1,41 @@
+"""A process killed while it plays a simulated run: another process of the
+fleet ends the run as failed once the owner's lease lapsed (issue 14)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import requests
+
+from runstream.application.run_sweeper import RUN_LEASE_SECONDS
+from tests.e2e.fleet_harness import fleet_of_two, kill_hard
+from tests.e2e.tiers_harness import await_status, history
+from tests.support.redis_server import RedisServer
+
+pytestmark = [pytest.mark.redis, pytest.mark.mysql, pytest.mark.e2e, pytest.mark.slow]
+SLOW_RUN = {
+    "task": "outlive its process",
+    "executor": "simulated",
+    "params": {"teams": 1, "workers_per_team": 1, "tokens_per_worker": 2000,
+               "chunk_delay_ms": 50, "seed": 5},
+}  # fmt: skip
+
+
+def test_a_run_whose_process_was_killed_ends_failed_with_owner_lost():
+    with RedisServer() as redis, fleet_of_two(redis) as fleet:
+        run = requests.post(f"{fleet.a.url}/runs", json=SLOW_RUN, timeout=10).json()
+        assert run["status"] == "running"
+        time.sleep(1.0)
+
+        kill_hard(fleet.a)
+        killed_at = time.monotonic()
+        status = await_status(fleet.b.url, run["id"], timeout=RUN_LEASE_SECONDS * 4)
+        took = time.monotonic() - killed_at
+        log = history(fleet.b.url, run["id"])
+
+    assert status == "failed"
+    assert took < RUN_LEASE_SECONDS * 2
+    assert log[-1]["event"] == {"category": "lifecycle", "action": "failed"}
+    assert log[-1]["data"]["reason"] == "owner lost"
+    assert [e["sequence"] for e in log] == list(range(1, len(log) + 1))

@@ -1,0 +1,71 @@
+"""Two processes, one Redis, one MariaDB, the SQL fallback on: whether Redis
+fails for one process or for all of them at different moments, one run
+appended through both keeps one log (issue 14)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import requests
+
+from tests.e2e.fleet_harness import (
+    AlternatingProducer,
+    fleet_of_two,
+    histories,
+    log_violations,
+)
+from tests.e2e.tiers_harness import start_thread
+from tests.support.redis_server import RedisServer
+
+pytestmark = [pytest.mark.redis, pytest.mark.mysql, pytest.mark.e2e, pytest.mark.slow]
+OUTAGE_SECONDS = 5.0
+
+
+def cut_link_of_a(fleet, redis) -> None:
+    fleet.link_a.cut()
+    time.sleep(OUTAGE_SECONDS)
+    fleet.link_a.restore()
+
+
+def stop_redis(fleet, redis) -> None:
+    redis.stop()
+    time.sleep(OUTAGE_SECONDS)
+    redis.start()
+    # The proxy stops accepting once Redis refused it a connection: reopen it.
+    fleet.link_a.cut()
+    fleet.link_a.restore()
+
+
+@pytest.mark.parametrize(
+    "outage",
+    [
+        pytest.param(cut_link_of_a, id="one_process_cut_off"),
+        pytest.param(stop_redis, id="redis_stopped_for_all"),
+    ],
+)
+def test_one_run_appended_through_two_processes_keeps_one_log(outage):
+    with RedisServer(appendonly=True) as redis, fleet_of_two(redis) as fleet:
+        run = requests.post(
+            f"{fleet.b.url}/runs", json={"task": "one log", "executor": "external"},
+            timeout=10,
+        ).json()  # fmt: skip
+        producer = AlternatingProducer(fleet.urls, run["id"])
+        thread = start_thread(producer.run)
+        time.sleep(1.0)
+
+        outage(fleet, redis)
+        time.sleep(2.0)
+        producer.stop.set()
+        thread.join(timeout=30)
+        finished = requests.post(
+            f"{fleet.b.url}/runs/{run['id']}/finish", json={"status": "completed"},
+            timeout=30,
+        )  # fmt: skip
+        logs = histories(fleet.urls, run["id"])
+
+    assert not thread.is_alive()
+    assert finished.status_code == 200, finished.text
+    assert len(producer.acknowledged) > 50
+    assert log_violations(logs, producer.acknowledged) == []
+    assert logs[0][-1]["event"] == {"category": "lifecycle", "action": "completed"}

@@ -1,0 +1,157 @@
+"""FleetTier: processes sharing one tier record agree on the tier, a process
+cut off from Redis alone cannot move the fleet, a switch waits for every live
+process's archive."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from runstream.adapters.tiered.fleet_tier import FleetTier, FleetTiming
+from runstream.adapters.tiered.tier_record import (
+    REDIS,
+    SQL,
+    TO_REDIS,
+    TO_SQL,
+    LocalTierRecord,
+)
+from runstream.domain.errors import StorageUnavailable
+
+FAST = FleetTiming(lease=0.05, beat=0.01, healthy=5.0, gone=5.0, in_flight=0.0,
+                   settle=0.2)  # fmt: skip
+
+
+class Process:
+    """One process's view: its own Redis link, its archive flush, its failback."""
+
+    def __init__(self, record: LocalTierRecord, name: str) -> None:
+        self.redis_up = True
+        self.flushes = 0
+        self.flush_works = True
+        self.copied_back: list[int] = []
+        self.tier = FleetTier(
+            record,
+            member_id=name,
+            probe=self._probe,
+            flush=self._flush,
+            fail_back=self.copied_back.append,
+            timing=FAST,
+        )
+
+    def _probe(self) -> None:
+        if not self.redis_up:
+            raise StorageUnavailable("link cut")
+
+    def _flush(self) -> bool:
+        self.flushes += 1
+        return self.flush_works
+
+
+def tick_until(record, tier, *processes, timeout=5.0):
+    """Heartbeats of every process until the record says `tier`."""
+    deadline = time.monotonic() + timeout
+    while record.read().tier != tier:
+        assert time.monotonic() < deadline, f"still {record.read().tier}"
+        for process in processes:
+            process.tier.tick()
+        time.sleep(0.01)
+
+
+@pytest.fixture
+def record():
+    return LocalTierRecord()
+
+
+def test_a_process_cut_off_while_another_reaches_redis_refuses_and_nothing_moves(
+    record,
+):
+    a, b = Process(record, "a"), Process(record, "b")
+    a.tier.tick()
+    b.tier.tick()
+    a.redis_up = False
+
+    with pytest.raises(StorageUnavailable, match="others reach it"):
+        a.tier.redis_failed(StorageUnavailable("timeout"))
+
+    assert record.read().tier == REDIS
+    assert b.tier.writable() == REDIS
+
+
+def test_a_switch_waits_until_every_live_process_flushed_its_archive(record):
+    a, b = Process(record, "a"), Process(record, "b")
+    a.redis_up = b.redis_up = False
+    a.tier.tick()
+    b.tier.tick()
+    b.flush_works = False
+
+    a.tier.redis_failed(StorageUnavailable("down"))
+    b.tier.tick()
+    a.tier.tick()
+    held = record.read().tier
+    b.flush_works = True
+    tick_until(record, SQL, a, b)
+
+    assert held == TO_SQL
+    assert record.read().tier == SQL
+    assert a.tier.writable() == b.tier.writable() == SQL
+
+
+def test_a_switch_is_abandoned_when_a_process_reaches_redis_meanwhile(record):
+    a, b = Process(record, "a"), Process(record, "b")
+    a.redis_up = b.redis_up = False
+    a.tier.tick()
+    b.tier.tick()
+    b.flush_works = False
+    a.tier.redis_failed(StorageUnavailable("down"))
+
+    b.redis_up = True
+    b.tier.tick()
+
+    assert record.read().tier == REDIS
+
+
+def test_a_write_during_a_switch_waits_then_answers_unavailable(record):
+    a, b = Process(record, "a"), Process(record, "b")
+    a.redis_up = b.redis_up = False
+    a.tier.tick()
+    b.tier.tick()
+    b.flush_works = False
+    a.tier.redis_failed(StorageUnavailable("down"))
+
+    with pytest.raises(StorageUnavailable, match="to_sql"):
+        a.tier.writable()
+
+
+def test_failback_copies_back_once_and_the_fleet_returns_to_redis(record):
+    a, b = Process(record, "a"), Process(record, "b")
+    a.redis_up = b.redis_up = False
+    a.tier.tick()
+    b.tier.tick()
+    a.tier.redis_failed(StorageUnavailable("down"))
+    tick_until(record, SQL, a, b)
+    outage = record.read().outage_ms
+
+    a.redis_up = b.redis_up = True
+    tick_until(record, REDIS, a, b)
+
+    assert record.read().tier == REDIS
+    assert a.copied_back == [outage] and b.copied_back == []
+    assert b.tier.writable() == REDIS
+
+
+def test_a_failback_that_fails_leaves_sql_serving(record):
+    a = Process(record, "a")
+    a.redis_up = False
+    a.tier.tick()
+    a.tier.redis_failed(StorageUnavailable("down"))
+    a.redis_up = True
+
+    def broken(outage_ms: int) -> None:
+        raise StorageUnavailable("Redis went away again")
+
+    a.tier._fail_back = broken
+    a.tier.tick()
+
+    assert record.read().tier == SQL
+    assert record.read().tier != TO_REDIS
