@@ -107,6 +107,10 @@ class Producer:
             raise call.error
         return call.answer
 
+    def report(self) -> DeliveryReport:
+        """What is stored, pending and given up on so far, without waiting."""
+        return self._sender.report()
+
     def flush(self, timeout: float | None = 30.0) -> DeliveryReport:
         """Wait until every queued event is stored or given up on."""
         self._queue.wait_idle(timeout)
