@@ -21,7 +21,8 @@ class Undelivered:
     """An event the service did not acknowledge. `reason` is the service's
     error code (e.g. `RUN_NOT_ACTIVE`), or `UNSENT` for an event still queued
     when the producer gave up, or `UNCONFIRMED` when a request's outcome is
-    unknown (the service may have stored it once, never twice)."""
+    unknown (the service may have stored it once, never twice), or
+    `CLIENT_ERROR` when the client itself failed on it (logged)."""
 
     run_id: int
     event: bytes

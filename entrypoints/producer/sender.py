@@ -5,6 +5,7 @@ answered. Everything it could not store is kept for the delivery report."""
 from __future__ import annotations
 
 import itertools
+import logging
 import threading
 import uuid
 
@@ -13,6 +14,8 @@ from runstream.entrypoints.producer.report import DeliveryReport, Undelivered
 from runstream.entrypoints.producer.retry import GaveUp, RetryPolicy
 from runstream.entrypoints.producer.retry import send_with_retries as send
 from runstream.entrypoints.producer.transport import ServiceError, Transport
+
+logger = logging.getLogger("runstream.producer")
 
 # A batch the service refuses as a whole is retried one event at a time, so
 # one bad event does not take its neighbours down with it.
@@ -106,6 +109,14 @@ class Sender:
             self._undelivered += [
                 Undelivered(run_id, payload, reason, message) for payload in payloads
             ]
+
+    def _fail_batch(self, batch: list[Item], err: Exception) -> None:
+        for item in batch:
+            if isinstance(item, Event):
+                self._lost(item.run_id, [item.payload], "CLIENT_ERROR", repr(err))
+            elif not item.done.is_set():
+                item.error = err
+                item.done.set()
 
     def give_up_on_queued(self) -> None:
         """Report what is still queued as not sent (the producer is closing)."""
