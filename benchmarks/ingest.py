@@ -1,6 +1,7 @@
 """Ingest benchmark: what producers sending LLM tokens cost the service.
 
     .venv/bin/python -m benchmarks.ingest [--seconds 20] [--runs 10] [--rate 100]
+        [--archive sql|none] [--only post|client|batch ...]
 
 One `runstream serve` (one gevent worker) on Redis + MariaDB with the SQL
 archive on; three producers side by side, each on fresh runs, `--runs` runs x
@@ -69,8 +70,9 @@ def measure(server: LiveServer, mode: str, args: argparse.Namespace) -> dict[str
     }
 
 
-def report(found: dict[str, dict[str, Any]]) -> None:
-    print(f"\nload average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+def report(found: dict[str, dict[str, Any]], args: argparse.Namespace) -> None:
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"\narchive: {args.archive}; load average: {load}")
     print(f"{'':26}" + "".join(f"{name:>28}" for name in found))
     for row in next(iter(found.values())):
         cells = "".join(f"{values[row]:>28.1f}" for values in found.values())
@@ -83,6 +85,8 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--rate", type=float, default=100.0, help="tokens/s per run")
     parser.add_argument("--redis", default=DEFAULT_REDIS, help="a db it may flush")
+    parser.add_argument("--archive", choices=["sql", "none"], default="sql")
+    parser.add_argument("--only", choices=sorted(MODES.values()), action="append")
     args = parser.parse_args()
     redis.Redis.from_url(args.redis).flushdb()
     with fresh_mysql_database(MYSQL_SERVER_URL) as database:
@@ -92,13 +96,18 @@ def main() -> int:
         server = LiveServer({
             "RUNSTREAM_EVENT_LOG": "redis", "RUNSTREAM_REDIS_URL": args.redis,
             "RUNSTREAM_RUN_REPOSITORY": "sql", "RUNSTREAM_DATABASE_URL": database,
-            "RUNSTREAM_EVENT_ARCHIVE": "sql", "RUNSTREAM_HEARTBEAT_SECONDS": "15",
+            "RUNSTREAM_EVENT_ARCHIVE": args.archive,
+            "RUNSTREAM_HEARTBEAT_SECONDS": "15",
         })  # fmt: skip
         try:
-            found = {name: measure(server, mode, args) for name, mode in MODES.items()}
+            found = {
+                name: measure(server, mode, args)
+                for name, mode in MODES.items()
+                if mode in (args.only or MODES.values())
+            }
         finally:
             server.stop()
-    report(found)
+    report(found, args)
     return 0
 
 
