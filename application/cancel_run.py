@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from runstream.application.ending import end_run
+from runstream.application.ending import Ended, end_run
 from runstream.application.visibility import visible_run
-from runstream.domain.model import Run, RunId, RunStatus
+from runstream.domain.model import Idempotency, RunId, RunStatus
 from runstream.domain.ports import EventLog, RunRepository
 
 
@@ -23,14 +23,23 @@ class CancelRun:
         self._events = events
         self._on_cancel = on_cancel
 
-    def execute(self, run_id: RunId, tenant: str | None = None) -> Run:
-        """The cancelled run. RunNotActive if it had already ended.
+    def execute(
+        self,
+        run_id: RunId,
+        tenant: str | None = None,
+        idempotency: Idempotency | None = None,
+    ) -> Ended:
+        """The cancelled run. RunNotActive if it had already ended, unless this
+        repeats the `idempotency` key that ended it (then `replayed`).
 
         A run executed in this process is asked to stop and ends itself with
         `lifecycle.cancelled` once its pending events are written; any other run
         is ended here.
         """
         run = visible_run(self._runs, run_id, tenant)
-        if self._on_cancel is not None and self._on_cancel(run_id):
-            return self._runs.get(run_id)
-        return end_run(self._runs, self._events, run, RunStatus.CANCELLED)
+        here = self._on_cancel
+        if not run.status.is_terminal and here is not None and here(run_id):
+            return Ended(self._runs.get(run_id))
+        return end_run(
+            self._runs, self._events, run, RunStatus.CANCELLED, idempotency=idempotency
+        )

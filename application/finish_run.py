@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from runstream.application.ending import end_run
+from runstream.application.ending import Ended, end_run
 from runstream.application.visibility import visible_run
 from runstream.domain.errors import InvalidRequest
-from runstream.domain.model import JsonObject, JsonValue, Run, RunId, RunStatus
+from runstream.domain.model import (
+    Idempotency,
+    JsonObject,
+    JsonValue,
+    RunId,
+    RunStatus,
+)
 from runstream.domain.ports import EventLog, RunRepository
 
 FINISH_STATUSES = (RunStatus.COMPLETED, RunStatus.FAILED)
@@ -27,8 +33,10 @@ class FinishRun:
         error: str | None = None,
         statistics: JsonObject | None = None,
         tenant: str | None = None,
-    ) -> Run:
-        """The finished run. RunNotActive if it had already ended."""
+        idempotency: Idempotency | None = None,
+    ) -> Ended:
+        """The finished run. RunNotActive if it had already ended, unless this
+        repeats the `idempotency` key that ended it (then `replayed`)."""
         if status not in FINISH_STATUSES:
             raise InvalidRequest("status must be completed or failed")
         run = visible_run(self._runs, run_id, tenant)
@@ -40,4 +48,5 @@ class FinishRun:
             result=result,
             error=error,
             statistics=statistics,
+            idempotency=idempotency,
         )

@@ -45,3 +45,18 @@ class StorageUnavailable(DomainError):
 
 class Unauthorized(DomainError):
     """Authentication is on and the request carries no valid credential."""
+
+
+class IdempotencyKeyReused(DomainError):
+    """An Idempotency-Key the run already used, sent again with another body."""
+
+
+class LogBehind(StorageUnavailable):
+    """A copy of a run's log (a Redis stream) ends before the highest sequence
+    known to have been acknowledged: it lost events. `last_sequence` is what it
+    still holds (0: nothing), `last_id` its newest id ("" when empty)."""
+
+    def __init__(self, message: str, last_sequence: int, last_id: str) -> None:
+        super().__init__(message)
+        self.last_sequence = last_sequence
+        self.last_id = last_id

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import TypeAlias
 
-from runstream.domain.errors import InvalidTransition
+from runstream.domain.errors import InvalidRequest, InvalidTransition
 from runstream.domain.ids import EventId
 
 JsonValue: TypeAlias = (
@@ -84,15 +85,49 @@ class NewEvent:
         return self.category is Category.LIFECYCLE and self.action == "started"
 
 
+MAX_IDEMPOTENCY_KEY = 128
+
+
+@dataclass(frozen=True, slots=True)
+class Idempotency:
+    """A request's `Idempotency-Key` and a digest of its body (contract.md §4).
+
+    A log remembers the key of every batch it stored with one: the same key with
+    the same digest is a retry (nothing is stored again), with another digest a
+    misuse (IdempotencyKeyReused).
+    """
+
+    key: str
+    digest: str
+
+    def __post_init__(self) -> None:
+        if not 1 <= len(self.key) <= MAX_IDEMPOTENCY_KEY or not all(
+            " " <= c <= "~" for c in self.key
+        ):
+            raise InvalidRequest(
+                f"an Idempotency-Key is 1 to {MAX_IDEMPOTENCY_KEY} printable ASCII "
+                "characters"
+            )
+        if not 1 <= len(self.digest) <= MAX_IDEMPOTENCY_KEY or not all(
+            " " < c <= "~" for c in self.digest
+        ):
+            raise InvalidRequest("an idempotency digest is 1 to 128 visible chars")
+
+
 @dataclass(frozen=True, slots=True)
 class StoredEvent:
-    """An event in a run's log, with the position and time the store gave it."""
+    """An event in a run's log, with the position and time the store gave it.
+
+    `idempotency` is set on the first event of a batch appended with a key, so
+    the key travels wherever the event is copied (archive, failover, failback).
+    """
 
     id: EventId
     run_id: RunId
     sequence: int
     timestamp_ms: int
     event: NewEvent
+    idempotency: Idempotency | None = None
 
     @property
     def category(self) -> Category:
@@ -105,6 +140,22 @@ class StoredEvent:
     @property
     def is_terminal(self) -> bool:
         return self.event.is_terminal
+
+
+class Appended(list[StoredEvent]):
+    """What `EventLog.append` returns: the batch's stored events, in order.
+
+    `replayed` is True when the batch's idempotency key was already stored: the
+    events are the ones stored the first time, and nothing was stored now.
+    """
+
+    __slots__ = ("replayed",)
+
+    def __init__(
+        self, events: Iterable[StoredEvent] = (), *, replayed: bool = False
+    ) -> None:
+        super().__init__(events)
+        self.replayed = replayed
 
 
 @dataclass(frozen=True, slots=True)

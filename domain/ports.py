@@ -7,6 +7,8 @@ from typing import Protocol
 
 from runstream.domain.ids import MAX_ID, MIN_ID, EventId
 from runstream.domain.model import (
+    Appended,
+    Idempotency,
     JsonObject,
     JsonValue,
     LogInfo,
@@ -29,12 +31,24 @@ class EventLog(Protocol):
     raised as StorageUnavailable; nothing else escapes an adapter.
     """
 
-    def append(self, run_id: RunId, events: Sequence[NewEvent]) -> list[StoredEvent]:
+    def append(
+        self,
+        run_id: RunId,
+        events: Sequence[NewEvent],
+        idempotency: Idempotency | None = None,
+    ) -> Appended:
         """Store `events` at the end of the log, whole or not at all.
 
         Assigns ids, sequences and timestamps (the store's clock, milliseconds);
         returns the stored events in order. Raises RunNotActive when the log is
         closed or the batch holds an event after a terminal one.
+
+        With `idempotency`, the key is remembered with the batch for as long as
+        the run's events are kept (its first event carries it). A key the log
+        already holds with the same digest stores nothing and returns the events
+        stored the first time (same ids and sequences) with `replayed` set, even
+        once the log is closed; with another digest it raises
+        IdempotencyKeyReused.
         """
         ...
 
@@ -43,7 +57,8 @@ class EventLog(Protocol):
 
         Idempotent: an event whose id the log already has is skipped. The others
         must continue the log (id above its last, sequence = last + 1), else
-        InvalidRequest. Returns how many were new.
+        InvalidRequest. Idempotency keys travel with the events: a copied key is
+        recognised by later appends. Returns how many were new.
         """
         ...
 

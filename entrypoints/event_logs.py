@@ -7,6 +7,7 @@ from typing import Any
 
 from runstream.adapters.tiered.archived_log import ArchivedEventLog
 from runstream.adapters.tiered.archiver import Archiver
+from runstream.adapters.tiered.authority import ArchiveLog, HotLog
 from runstream.adapters.tiered.failover import FailoverEventLog
 from runstream.domain.ports import EventLog
 
@@ -16,8 +17,8 @@ def compose_event_log(
     fallback: str,
     archive: str,
     memory: Callable[[], EventLog],
-    sql: Callable[[], EventLog],
-    redis: Callable[[], EventLog],
+    sql: Callable[[], ArchiveLog],
+    redis: Callable[[], HotLog],
 ) -> Any:
     """The selected log; with Redis, an SQL archive under it and, when asked
     for, failover to that same SQL log (so the fallback already holds every

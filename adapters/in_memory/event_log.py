@@ -8,15 +8,31 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from runstream.domain.idempotency import marked, replay
 from runstream.domain.ids import MAX_ID, MIN_ID, EventId
 from runstream.domain.log_rules import assign, new_continuation
-from runstream.domain.model import LogInfo, NewEvent, RunId, StoredEvent
+from runstream.domain.model import (
+    Appended,
+    Idempotency,
+    LogInfo,
+    NewEvent,
+    RunId,
+    StoredEvent,
+)
 
 
 @dataclass
 class _RunLog:
     events: list[StoredEvent] = field(default_factory=list)
     expires_at: float | None = None
+    # Idempotency key -> index in `events` of the batch's first event.
+    keys: dict[str, int] = field(default_factory=dict)
+
+    def extend(self, stored: Sequence[StoredEvent]) -> None:
+        for event in stored:
+            if event.idempotency is not None:
+                self.keys[event.idempotency.key] = len(self.events)
+            self.events.append(event)
 
 
 def _position(event: StoredEvent) -> EventId:
@@ -38,14 +54,23 @@ class InMemoryEventLog:
         self._changed = threading.Condition()
         self._logs: dict[RunId, _RunLog] = {}
 
-    def append(self, run_id: RunId, events: Sequence[NewEvent]) -> list[StoredEvent]:
+    def append(
+        self,
+        run_id: RunId,
+        events: Sequence[NewEvent],
+        idempotency: Idempotency | None = None,
+    ) -> Appended:
         if not events:
-            return []
+            return Appended()
         with self._changed:
             log = self._live(run_id) or self._logs.setdefault(run_id, _RunLog())
+            if idempotency is not None and idempotency.key in log.keys:
+                kept = log.events[log.keys[idempotency.key] :]
+                return replay(run_id, idempotency, kept, len(events))
             last = log.events[-1] if log.events else None
-            stored = assign(run_id, last, events, int(self._clock() * 1000))
-            log.events.extend(stored)
+            now = int(self._clock() * 1000)
+            stored = marked(assign(run_id, last, events, now), idempotency)
+            log.extend(stored)
             self._changed.notify_all()
             return stored
 
@@ -53,7 +78,7 @@ class InMemoryEventLog:
         with self._changed:
             log = self._live(run_id) or self._logs.setdefault(run_id, _RunLog())
             fresh = new_continuation(log.events[-1] if log.events else None, events)
-            log.events.extend(fresh)
+            log.extend(fresh)
             if fresh:
                 self._changed.notify_all()
             return len(fresh)

@@ -9,11 +9,23 @@ from sqlalchemy import Connection, Engine
 
 from runstream.adapters.mysql_legacy import heads
 from runstream.adapters.mysql_legacy.engine import reading, transact
-from runstream.adapters.mysql_legacy.event_rows import insert_events, read_range
+from runstream.adapters.mysql_legacy.event_rows import (
+    insert_events,
+    keyed_batch,
+    read_range,
+)
 from runstream.adapters.mysql_legacy.notifier import notifier_for
+from runstream.domain.idempotency import marked, replay
 from runstream.domain.ids import MAX_ID, MIN_ID, EventId
 from runstream.domain.log_rules import assign, check_batch_order, new_continuation
-from runstream.domain.model import LogInfo, NewEvent, RunId, StoredEvent
+from runstream.domain.model import (
+    Appended,
+    Idempotency,
+    LogInfo,
+    NewEvent,
+    RunId,
+    StoredEvent,
+)
 
 _SWEEP = 10  # expired logs removed per finish, so untouched runs go too
 _CURSORS_PER_QUERY = 500
@@ -37,21 +49,32 @@ class SqlEventLog:
         self._clock = clock
         self._notifier = notifier_for(engine)
 
-    def append(self, run_id: RunId, events: Sequence[NewEvent]) -> list[StoredEvent]:
+    def append(
+        self,
+        run_id: RunId,
+        events: Sequence[NewEvent],
+        idempotency: Idempotency | None = None,
+    ) -> Appended:
         if not events:
-            return []
+            return Appended()
         check_batch_order(run_id, events)
 
-        def work(conn: Connection) -> list[StoredEvent]:
+        def work(conn: Connection) -> Appended:
             now = self._now_ms()
             head = self._open(conn, run_id, now) or heads.new_head(conn, run_id)
-            stored = assign(run_id, head.last_event(), events, now)
+            if idempotency is not None:
+                size = len(events)
+                kept = keyed_batch(conn, run_id, idempotency.key, size, now)
+                if kept:
+                    return replay(run_id, idempotency, kept, size)
+            stored = marked(assign(run_id, head.last_event(), events, now), idempotency)
             insert_events(conn, stored)
             heads.advance(conn, head, stored)
             return stored
 
         stored = transact(self._engine, "append events", work)
-        self._notifier.bump()
+        if not stored.replayed:
+            self._notifier.bump()
         return stored
 
     def store(self, run_id: RunId, events: Sequence[StoredEvent]) -> int:
@@ -83,6 +106,11 @@ class SqlEventLog:
     ) -> list[StoredEvent]:
         with reading(self._engine, "read events") as conn:
             return read_range(conn, run_id, start, end, limit, self._now_ms())
+
+    def keyed_batch(self, run_id: RunId, key: str, size: int) -> list[StoredEvent]:
+        """The `size` events from the one stored with idempotency `key`, or []."""
+        with reading(self._engine, "find an idempotency key") as conn:
+            return keyed_batch(conn, run_id, key, size, self._now_ms())
 
     def wait(
         self, cursors: Mapping[RunId, EventId], timeout: float, limit: int = 1000

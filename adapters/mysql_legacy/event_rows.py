@@ -25,6 +25,7 @@ from runstream.domain.ids import EventId
 from runstream.domain.model import (
     AgentType,
     Category,
+    Idempotency,
     NewEvent,
     RunId,
     Source,
@@ -47,6 +48,8 @@ _COLUMNS = (
     events.c.source_agent_name,
     events.c.source_team_name,
     events.c.data,
+    events.c.idempotency_key,
+    events.c.idempotency_digest,
 )
 
 
@@ -58,7 +61,7 @@ _AGENT_TYPES = {agent_type.value: agent_type for agent_type in AgentType}
 def to_row(stored: StoredEvent) -> dict[str, Any]:
     if stored.id.ms > MAX_PART or stored.id.seq > MAX_PART:
         raise InvalidRequest(f"event id {stored.id} is beyond what the SQL log holds")
-    source = stored.event.source
+    source, keyed = stored.event.source, stored.idempotency
     return {
         "run_id": stored.run_id,
         "id_ms": stored.id.ms,
@@ -73,18 +76,21 @@ def to_row(stored: StoredEvent) -> dict[str, Any]:
         "category": stored.event.category.value,
         "action": stored.event.action,
         "data": stored.event.data_json,
+        "idempotency_key": None if keyed is None else keyed.key,
+        "idempotency_digest": None if keyed is None else keyed.digest,
     }
 
 
 def from_row(run_id: RunId, row: Sequence[Any]) -> StoredEvent:
     ms, seq, sequence, moment, category, action = row[:6]
-    agent_id, agent_type, agent_name, team_name, data = row[6:]
+    agent_id, agent_type, agent_name, team_name, data, key, digest = row[6:]
     source = None
     if agent_type is not None:
         source = Source(agent_id, _AGENT_TYPES[agent_type], agent_name, team_name)
     event = NewEvent(_CATEGORIES[category], action, source, data)
+    keyed = None if key is None else Idempotency(key, digest)
     return StoredEvent(
-        EventId(ms, seq), run_id, sequence, (moment - _EPOCH) // _MS, event
+        EventId(ms, seq), run_id, sequence, (moment - _EPOCH) // _MS, event, keyed
     )
 
 
@@ -157,3 +163,22 @@ def read_range(
     if params is None:
         return []
     return [from_row(run_id, row) for row in conn.execute(_RANGE, params)]
+
+
+_KEYED = select(events.c.id_ms, events.c.id_seq).where(
+    events.c.run_id == bindparam("run_id"),
+    events.c.idempotency_key == bindparam("key"),
+)
+
+
+def keyed_batch(
+    conn: Connection, run_id: RunId, key: str, size: int, now_ms: int
+) -> list[StoredEvent]:
+    """The `size` events from the one that carries idempotency `key` on, or []."""
+    row = conn.execute(_KEYED, {"run_id": run_id, "key": key}).first()
+    if row is None:
+        return []
+    return read_range(conn, run_id, EventId(row[0], row[1]), _LAST, size, now_ms)
+
+
+_LAST = EventId(MAX_PART, MAX_PART)

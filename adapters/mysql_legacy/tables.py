@@ -79,8 +79,12 @@ execution_event = Table(
     Column("category", String(16), nullable=False),
     Column("action", String(64), nullable=False),
     Column("data", LONG_TEXT, nullable=False),
+    # Set on the first event of a batch appended with an Idempotency-Key.
+    Column("idempotency_key", String(128), nullable=True),
+    Column("idempotency_digest", String(128), nullable=True),
     UniqueConstraint("run_id", "sequence", name="uq_execution_event_sequence"),
     UniqueConstraint("run_id", "event_id", name="uq_execution_event_id"),
+    Index("uq_execution_event_idempotency", "run_id", "idempotency_key", unique=True),
     **MYSQL_OPTIONS,
 )
 

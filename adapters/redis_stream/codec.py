@@ -6,12 +6,14 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, cast
 
+from runstream.domain.append_plan import AppendPlan
 from runstream.domain.envelope import format_timestamp, parse_timestamp
 from runstream.domain.errors import StorageUnavailable
 from runstream.domain.ids import EventId
 from runstream.domain.model import (
     AgentType,
     Category,
+    Idempotency,
     NewEvent,
     RunId,
     Source,
@@ -20,6 +22,14 @@ from runstream.domain.model import (
 
 Fields = Mapping[str, str]
 Entry = tuple[str, Fields]
+
+# The layout of every entry the scripts write: HEAD_FIELDS, then KEY_FIELDS on a
+# keyed batch's first entry, then the source fields (when there is a source),
+# then TAIL_FIELDS. The scripts read `sequence`, the key and the event kind by
+# position (scripts.py derives the positions from these names).
+HEAD_FIELDS = ("timestamp", "sequence")
+KEY_FIELDS = ("idempotency_key", "idempotency_digest")
+TAIL_FIELDS = ("event_category", "event_action", "data")
 
 
 def stream_key(run_id: RunId) -> str:
@@ -95,6 +105,13 @@ def event_fields(event: NewEvent) -> tuple[str, ...]:
     )
 
 
+def key_fields(idempotency: Idempotency | None) -> tuple[str, ...]:
+    """The fields that mark a keyed batch's first entry (none without a key)."""
+    if idempotency is None:
+        return ()
+    return (KEY_FIELDS[0], idempotency.key, KEY_FIELDS[1], idempotency.digest)
+
+
 def stored_fields(stored: StoredEvent) -> tuple[str, ...]:
     """Every field of an event that already has its timestamp and sequence."""
     head = (
@@ -103,18 +120,33 @@ def stored_fields(stored: StoredEvent) -> tuple[str, ...]:
         "sequence",
         str(stored.sequence),
     )
-    return head + event_fields(stored.event)
+    return head + key_fields(stored.idempotency) + event_fields(stored.event)
+
+
+NO_PLAN = AppendPlan()
 
 
 def append_args(
-    maxlen: str, stamp: tuple[str, str], deadline_ms: int, events: Sequence[NewEvent]
+    maxlen: str,
+    stamp: tuple[str, str],
+    deadline_ms: int,
+    events: Sequence[NewEvent],
+    plan: AppendPlan = NO_PLAN,
 ) -> list[str]:
     """ARGV of the APPEND script, all strings (what the lane packs fastest);
     `stamp` is SecondStamp.now(), `deadline_ms` the unix ms after which the server
     must not store the batch."""
-    args = [maxlen, *stamp, str(deadline_ms)]
+    keyed = plan.idempotency
+    args = [maxlen, *stamp, str(deadline_ms), str(plan.floor), "g" if plan.gap else ""]
+    if keyed is None:
+        args += ("", "", "")
+    else:
+        after = plan.keys_after
+        args += ("-" if after is None else f"({after}", keyed.key, keyed.digest)
+    marks = key_fields(keyed)
     for event in events:
-        fields = event_fields(event)
+        fields = marks + event_fields(event) if marks else event_fields(event)
+        marks = ()
         args.append(str(len(fields)))
         args += fields
     return args
@@ -168,6 +200,7 @@ def decode(run_id: RunId, entry_id: str, fields: Fields) -> StoredEvent:
                 _source(fields),
                 fields["data"],
             ),
+            _idempotency(fields),
         )
     except (KeyError, ValueError) as err:
         raise StorageUnavailable(
@@ -184,3 +217,10 @@ def _source(fields: Fields) -> Source | None:
         fields["source_agent_name"],
         fields["source_team_name"],
     )
+
+
+def _idempotency(fields: Fields) -> Idempotency | None:
+    key = fields.get("idempotency_key")
+    if key is None:
+        return None
+    return Idempotency(key, fields["idempotency_digest"])

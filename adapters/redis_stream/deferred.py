@@ -16,10 +16,18 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 
 from runstream.adapters.redis_stream.client import REDIS_ERRORS
+from runstream.adapters.redis_stream.event_log import RedisStreamEventLog
+from runstream.domain.append_plan import AppendPlan
 from runstream.domain.errors import StorageUnavailable
 from runstream.domain.ids import MAX_ID, MIN_ID, EventId
-from runstream.domain.model import LogInfo, NewEvent, RunId, StoredEvent
-from runstream.domain.ports import EventLog
+from runstream.domain.model import (
+    Appended,
+    Idempotency,
+    LogInfo,
+    NewEvent,
+    RunId,
+    StoredEvent,
+)
 
 # After a failed build, calls fail at once for this long before the next try
 # (a build against an unreachable seed waits out its connect timeout).
@@ -27,14 +35,14 @@ RETRY_SECONDS = 1.0
 
 
 class DeferredEventLog:
-    def __init__(self, build: Callable[[], EventLog]) -> None:
+    def __init__(self, build: Callable[[], RedisStreamEventLog]) -> None:
         self._build = build
-        self._built: EventLog | None = None
+        self._built: RedisStreamEventLog | None = None
         self._lock = threading.Lock()
         self._next_try = 0.0
         self._failure = ""
 
-    def _log(self) -> EventLog:
+    def _log(self) -> RedisStreamEventLog:
         built = self._built
         if built is not None:
             return built
@@ -50,11 +58,24 @@ class DeferredEventLog:
                     raise StorageUnavailable(self._failure) from err
             return self._built
 
-    def append(self, run_id: RunId, events: Sequence[NewEvent]) -> list[StoredEvent]:
-        return self._log().append(run_id, events)
+    def append(
+        self,
+        run_id: RunId,
+        events: Sequence[NewEvent],
+        idempotency: Idempotency | None = None,
+    ) -> Appended:
+        return self._log().append(run_id, events, idempotency)
+
+    def append_planned(
+        self, run_id: RunId, events: Sequence[NewEvent], plan: AppendPlan
+    ) -> Appended:
+        return self._log().append_planned(run_id, events, plan)
 
     def store(self, run_id: RunId, events: Sequence[StoredEvent]) -> int:
         return self._log().store(run_id, events)
+
+    def seed(self, run_id: RunId, events: Sequence[StoredEvent]) -> int:
+        return self._log().seed(run_id, events)
 
     def read(
         self,

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 
 from redis.cluster import RedisCluster
 
@@ -26,10 +27,28 @@ from runstream.adapters.redis_stream.scripts import (
     STORE_NOTIFY,
 )
 from runstream.adapters.redis_stream.stream_wait import StreamWait
-from runstream.domain.errors import InvalidRequest, RunNotActive, StorageUnavailable
+from runstream.domain.append_plan import AppendPlan
+from runstream.domain.errors import (
+    IdempotencyKeyReused,
+    InvalidRequest,
+    LogBehind,
+    RunNotActive,
+    StorageUnavailable,
+)
+from runstream.domain.idempotency import marked, replay
 from runstream.domain.ids import MAX_ID, MIN_ID, EventId
 from runstream.domain.log_rules import check_batch_order, new_continuation
-from runstream.domain.model import LogInfo, NewEvent, RunId, StoredEvent
+from runstream.domain.model import (
+    Appended,
+    Idempotency,
+    LogInfo,
+    NewEvent,
+    RunId,
+    StoredEvent,
+)
+
+# Runs whose highest acknowledged sequence each process remembers.
+REMEMBERED_RUNS = 100_000
 
 
 class RedisStreamEventLog:
@@ -84,44 +103,103 @@ class RedisStreamEventLog:
         self._scripts = ScriptRunner(
             client, min_replicas, replica_timeout_ms, self._lane
         )
+        self._acked: dict[RunId, int] = {}
 
-    def append(self, run_id: RunId, events: Sequence[NewEvent]) -> list[StoredEvent]:
+    def append(
+        self,
+        run_id: RunId,
+        events: Sequence[NewEvent],
+        idempotency: Idempotency | None = None,
+    ) -> Appended:
+        """Alone, the log continues after the highest sequence this process saw
+        acknowledged when the stream lost events (a gap, never a reused
+        sequence); see `append_planned` for a caller that knows more."""
+        floor = self._acked.get(run_id, 0)
+        return self.append_planned(run_id, events, AppendPlan(floor, True, idempotency))
+
+    def append_planned(
+        self, run_id: RunId, events: Sequence[NewEvent], plan: AppendPlan
+    ) -> Appended:
+        """`append` with the checks of `plan`; LogBehind when the stream ends
+        below the floor and the plan does not allow a gap."""
         if not events:
-            return []
+            return Appended()
         check_batch_order(run_id, events)
         deadline = int(time.time() * 1000) + self._deadline_ms
-        args = append_args(self._maxlen, self._stamp.now(), deadline, events)
+        plan = replace(plan, floor=max(plan.floor, self._acked.get(run_id, 0)))
+        args = append_args(self._maxlen, self._stamp.now(), deadline, events, plan)
         try:
             reply = self._scripts.run(self._append, stream_key(run_id), args)
         except REDIS_ERRORS as err:
             raise _unavailable(err) from err
-        if reply == "late":
+        if not reply[:1].isdigit():
+            return self._refused(run_id, events, plan, reply)
+        if len(events) == 1:  # the common case, without the zip
+            first, ms, entry_id = reply.split(" ")
+            stored = Appended(
+                (
+                    StoredEvent(
+                        parse_id(entry_id), run_id, int(first), int(ms), events[0]
+                    ),
+                )
+            )
+        else:
+            first, ms, *ids = reply.split(" ")
+            stored = Appended(
+                StoredEvent(parse_id(entry_id), run_id, int(first) + n, int(ms), event)
+                for n, (entry_id, event) in enumerate(zip(ids, events, strict=True))
+            )
+        self._ack(run_id, stored[-1].sequence)
+        return marked(stored, plan.idempotency) if plan.idempotency else stored
+
+    def _refused(
+        self, run_id: RunId, events: Sequence[NewEvent], plan: AppendPlan, reply: str
+    ) -> Appended:
+        """The script's answer when it stored nothing."""
+        word, _, rest = reply.partition(" ")
+        if word == "replay" and plan.idempotency is not None:
+            try:
+                kept = self._reads.range(run_id, rest, "+", len(events))
+            except REDIS_ERRORS as err:
+                raise _unavailable(err) from err
+            return replay(run_id, plan.idempotency, kept, len(events))
+        if word == "reused" and plan.idempotency is not None:
+            raise IdempotencyKeyReused(
+                f"run {run_id} already used Idempotency-Key "
+                f"{plan.idempotency.key!r} for a different request"
+            )
+        if word == "behind":
+            sequence, _, last_id = rest.partition(" ")
+            raise LogBehind(
+                f"run {run_id}: its stream ends at sequence {sequence}, below "
+                f"{plan.floor}, acknowledged before: Redis lost events",
+                int(sequence),
+                last_id,
+            )
+        if word == "late":
             raise StorageUnavailable(
                 f"run {run_id}: Redis ran the append after the caller gave up; "
                 "nothing was stored"
             )
-        if not reply:
-            raise RunNotActive(
-                f"run {run_id} has finished; its log takes no more events"
-            )
-        if len(events) == 1:  # the common case, without the zip
-            first, ms, entry_id = reply.split(" ")
-            return [
-                StoredEvent(parse_id(entry_id), run_id, int(first), int(ms), events[0])
-            ]
-        first, ms, *ids = reply.split(" ")
-        return [
-            StoredEvent(parse_id(entry_id), run_id, int(first) + n, int(ms), event)
-            for n, (entry_id, event) in enumerate(zip(ids, events, strict=True))
-        ]
+        raise RunNotActive(f"run {run_id} has finished; its log takes no more events")
 
     def store(self, run_id: RunId, events: Sequence[StoredEvent]) -> int:
+        return self._copy(run_id, events, new_continuation)
+
+    def seed(self, run_id: RunId, events: Sequence[StoredEvent]) -> int:
+        """`store`, except that an empty stream may start at any sequence: the
+        tail of a run's log copied from a tier that still has it."""
+        return self._copy(run_id, events, _continuation_or_start)
+
+    def _copy(
+        self, run_id: RunId, events: Sequence[StoredEvent], fresh_of: _Fresh
+    ) -> int:
         key = stream_key(run_id)
         # Another writer may move the log between the check and the script; the
         # script then refuses, and the check runs again on the new last event.
         while True:
             last = self._last(run_id)
-            fresh = new_continuation(last, events)
+            fresh = fresh_of(last, events)
             if not fresh:
                 return 0
             if fresh[0].id == MIN_ID:
@@ -129,9 +207,20 @@ class RedisStreamEventLog:
             args = store_args(self._maxlen, None if last is None else last.id, fresh)
             try:
                 if self._scripts.run(self._store, key, args):
+                    self._ack(run_id, fresh[-1].sequence)
                     return len(fresh)
             except REDIS_ERRORS as err:
                 raise _unavailable(err) from err
+
+    def _ack(self, run_id: RunId, sequence: int) -> None:
+        """Remember the run's highest acknowledged sequence (the most recent
+        runs only): the floor below which its stream must never end."""
+        acked = self._acked
+        if acked.pop(run_id, 0) > sequence:
+            return
+        acked[run_id] = sequence
+        if len(acked) > REMEMBERED_RUNS:
+            del acked[next(iter(acked))]
 
     def read(
         self,
@@ -188,3 +277,14 @@ class RedisStreamEventLog:
 
 def _unavailable(err: Exception) -> StorageUnavailable:
     return StorageUnavailable(f"the Redis event log is unavailable: {err}")
+
+
+_Fresh = Callable[[StoredEvent | None, Sequence[StoredEvent]], list[StoredEvent]]
+
+
+def _continuation_or_start(
+    last: StoredEvent | None, events: Sequence[StoredEvent]
+) -> list[StoredEvent]:
+    if last is not None or not events:
+        return new_continuation(last, events)
+    return [events[0], *new_continuation(events[0], events[1:])]

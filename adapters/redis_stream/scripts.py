@@ -3,10 +3,11 @@ so they run unchanged on Redis Cluster; the `_NOTIFY` variants (for a cluster)
 also SPUBLISH the newest id on the run's notice channel, `{<key>}:notify`, whose
 hash tag puts it in the key's own slot.
 
-APPEND's ARGV: the MAXLEN, the caller's current unix second and that second as
-an ISO prefix (a formatting cache: the script stamps with the server's TIME and
-uses the prefix only when the seconds agree), the caller's deadline in unix ms,
-then one group per event: a count `k` and `k` field names and values for XADD.
+APPEND's ARGV (see _APPEND): the MAXLEN, the caller's current unix second and
+that second as an ISO prefix (a formatting cache: the script stamps with the
+server's TIME and uses the prefix only when the seconds agree), the caller's
+deadline in unix ms, the sequence floor and the idempotency key, then one group
+per event: a count `k` and `k` field names and values for XADD.
 STORE's ARGV: the MAXLEN, the expected last id, then per event a count `k`, its
 id and its fields.
 """
@@ -15,6 +16,8 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+
+from runstream.adapters.redis_stream.codec import HEAD_FIELDS, KEY_FIELDS, TAIL_FIELDS
 
 # Lua in Redis has no os.date, so the ISO timestamp is built here (days to civil
 # date, H. Hinnant's algorithm) to stamp entries with the server's own clock.
@@ -40,18 +43,34 @@ local function iso_time(ms)
 end
 """
 
-# Our own entries put `sequence` second and the event fields last, so those
-# places are read first; an entry laid out otherwise is searched field by field.
-_LAST_ENTRY = """
+
+def _field_at(names: tuple[str, ...], name: str) -> int:
+    """The 1-based index in a flat Lua field list of `name`'s own slot."""
+    return 2 * names.index(name) + 1
+
+
+# Positions derived from the codec's layout, so the two cannot drift apart:
+# `sequence` counted from the start, the event kind from the end (`f[n - k]`),
+# the idempotency key right after the head.
+SEQUENCE_AT = _field_at(HEAD_FIELDS, "sequence")
+CATEGORY_FROM_END = 2 * len(TAIL_FIELDS) - _field_at(TAIL_FIELDS, "event_category")
+ACTION_FROM_END = 2 * len(TAIL_FIELDS) - _field_at(TAIL_FIELDS, "event_action")
+KEY_AT = 2 * len(HEAD_FIELDS) + _field_at(KEY_FIELDS, "idempotency_key")
+DIGEST_AT = 2 * len(HEAD_FIELDS) + _field_at(KEY_FIELDS, "idempotency_digest")
+
+# Our own entries are laid out as the codec says, so those places are read
+# first; an entry laid out otherwise is searched field by field.
+_LAST_ENTRY = f"""
 local function last_entry(key)
   local found = redis.call('XREVRANGE', key, '+', '-', 'COUNT', 1)[1]
   if not found then return nil, 0, false end
   local f = found[2]
   local n = #f
   local sequence, category, action
-  if f[3] == 'sequence' and f[n - 5] == 'event_category'
-      and f[n - 3] == 'event_action' then
-    sequence, category, action = f[4], f[n - 4], f[n - 2]
+  if f[{SEQUENCE_AT}] == 'sequence' and f[n - {CATEGORY_FROM_END}] == 'event_category'
+      and f[n - {ACTION_FROM_END}] == 'event_action' then
+    sequence = f[{SEQUENCE_AT + 1}]
+    category, action = f[n - {CATEGORY_FROM_END - 1}], f[n - {ACTION_FROM_END - 1}]
   else
     for i = 1, n, 2 do
       local name = f[i]
@@ -66,34 +85,72 @@ local function last_entry(key)
 end
 """
 
+# The entry (after id `bound`, exclusive '(' form, or '-') whose batch was
+# stored under idempotency key `wanted`, newest first: a retry usually
+# repeats a recent request. Returns its id and digest, or nil.
+_FIND_KEY = f"""
+local function find_key(key, bound, wanted)
+  local upper = '+'
+  while true do
+    local found = redis.call('XREVRANGE', key, upper, bound, 'COUNT', 256)
+    for i = 1, #found do
+      local f = found[i][2]
+      if f[{KEY_AT}] == 'idempotency_key' and f[{KEY_AT + 1}] == wanted then
+        return found[i][1], f[{DIGEST_AT + 1}]
+      end
+    end
+    if #found < 256 then return nil end
+    upper = '(' .. found[#found][1]
+  end
+end
+"""
+
 _NOTIFY = """
 if newest then redis.call('SPUBLISH', '{' .. key .. '}:notify', newest) end
 """
 
-# Returns '' when the log is closed, 'late' when the call reached the server after
-# the caller's deadline (a server frozen past the client's timeout must not store
-# a batch the caller was told failed and wrote elsewhere), else one string,
-# "first_sequence time_ms id ...": converting a Lua table reply costs the server
-# more than splitting a string costs the client, and a single event (the common
-# case) skips the loop.
+# ARGV: 1 MAXLEN, 2-3 the caller's unix second and its ISO prefix, 4 deadline
+# (unix ms), 5 floor, 6 'g' to continue after the floor when the stream is
+# behind it, 7 where to search for the key ('' without a key), 8 the key,
+# 9 the digest, then the events from 10 on.
+# Returns '' when the log is closed, 'late' when the call reached the server
+# after the caller's deadline (a server frozen past the client's timeout must
+# not store a batch the caller was told failed and wrote elsewhere),
+# 'replay <id>' / 'reused' for a known key (same / other digest), 'behind
+# <sequence> <id>' when the stream's last sequence is below the floor (it lost
+# events), else one string, "first_sequence time_ms id ...": converting a Lua
+# table reply costs the server more than splitting a string costs the client,
+# and a single event (the common case) skips the loop.
 _APPEND = """
 local key = KEYS[1]
 local now = redis.call('TIME')
 local ms = now[1] * 1000 + floor(now[2] / 1000)
 if ms > tonumber(ARGV[4]) then return 'late' end
-local _, sequence, terminal = last_entry(key)
+if ARGV[7] ~= '' then
+  local known, digest = find_key(key, ARGV[7], ARGV[8])
+  if known then
+    if digest == ARGV[9] then return 'replay ' .. known end
+    return 'reused'
+  end
+end
+local last_id, sequence, terminal = last_entry(key)
 if terminal then return '' end
+local floor_sequence = tonumber(ARGV[5])
+if sequence < floor_sequence then
+  if ARGV[6] ~= 'g' then return 'behind ' .. sequence .. ' ' .. (last_id or '') end
+  sequence = floor_sequence
+end
 local stamp
 if now[1] == ARGV[2] then stamp = ARGV[3] .. format('%03dZ', ms % 1000)
 else stamp = iso_time(ms) end
 local head = format('%d %d ', sequence + 1, ms)
 local maxlen, argc, newest, reply = ARGV[1], #ARGV, nil, nil
-if argc == 5 + ARGV[5] then
+if argc == 10 + ARGV[10] then
   newest = redis.call('XADD', key, 'MAXLEN', '~', maxlen, '*', 'timestamp', stamp,
-    'sequence', sequence + 1, unpack(ARGV, 6))
+    'sequence', sequence + 1, unpack(ARGV, 11))
   reply = head .. newest
 else
-  local ids, i = {}, 5
+  local ids, i = {}, 10
   while i <= argc do
     local k = tonumber(ARGV[i])
     sequence = sequence + 1
@@ -134,7 +191,8 @@ class Script:
         object.__setattr__(self, "sha", digest.hexdigest())
 
 
-APPEND = Script(ISO_TIME + _LAST_ENTRY + _APPEND + "return reply\n")
-APPEND_NOTIFY = Script(ISO_TIME + _LAST_ENTRY + _APPEND + _NOTIFY + "return reply\n")
+_APPEND_BODY = ISO_TIME + _LAST_ENTRY + _FIND_KEY + _APPEND
+APPEND = Script(_APPEND_BODY + "return reply\n")
+APPEND_NOTIFY = Script(_APPEND_BODY + _NOTIFY + "return reply\n")
 STORE = Script(_LAST_ENTRY + _STORE + "return 1\n")
 STORE_NOTIFY = Script(_LAST_ENTRY + _STORE + _NOTIFY + "return 1\n")

@@ -2,12 +2,31 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 from runstream.adapters.tiered.archiver import Archiver
+from runstream.adapters.tiered.authority import (
+    ArchiveLog,
+    HotLog,
+    KnownHeads,
+    reseed,
+)
+from runstream.domain.append_plan import AppendPlan
+from runstream.domain.errors import LogBehind, StorageUnavailable
+from runstream.domain.idempotency import replay
 from runstream.domain.ids import MAX_ID, MIN_ID, EventId
-from runstream.domain.model import LogInfo, NewEvent, RunId, StoredEvent
-from runstream.domain.ports import EventLog
+from runstream.domain.model import (
+    Appended,
+    Idempotency,
+    LogInfo,
+    NewEvent,
+    RunId,
+    StoredEvent,
+)
+
+logger = logging.getLogger(__name__)
 
 
 def _before(position: EventId) -> EventId:
@@ -20,22 +39,79 @@ def _before(position: EventId) -> EventId:
 class ArchivedEventLog:
     """Appends and live waits go to the hot log; every stored event is also
     written behind to the archive. Reads join the two seamlessly: whatever the
-    hot window no longer holds (trimmed, or expired) comes from the archive, with
-    the same ids, so one cursor pages across both tiers."""
+    hot window no longer holds (trimmed, expired, or lost) comes from the
+    archive, with the same ids, so one cursor pages across both tiers.
 
-    def __init__(self, hot: EventLog, archive: EventLog, archiver: Archiver) -> None:
+    The archive is the authority on what was acknowledged (authority.py): an
+    append never continues a hot stream that lost events the archive holds, and
+    an idempotency key is looked up in the archive before the hot window."""
+
+    def __init__(
+        self,
+        hot: HotLog,
+        archive: ArchiveLog,
+        archiver: Archiver,
+        refresh_seconds: float = 5.0,
+    ) -> None:
         self._hot = hot
         self._archive = archive
         self.archiver = archiver
+        self._heads = KnownHeads(refresh_seconds)
 
-    def append(self, run_id: RunId, events: Sequence[NewEvent]) -> list[StoredEvent]:
-        stored = self._hot.append(run_id, events)
-        self.archiver.add(run_id, stored)
+    def append(
+        self,
+        run_id: RunId,
+        events: Sequence[NewEvent],
+        idempotency: Idempotency | None = None,
+    ) -> Appended:
+        plan = self._plan(run_id, events, idempotency)
+        if isinstance(plan, Appended):
+            return plan
+        try:
+            stored = self._hot.append_planned(run_id, events, plan)
+        except LogBehind as behind:
+            logger.warning("%s; copying the archive's tail back", behind)
+            self.archiver.flush(timeout=5.0)
+            reseed(self._hot, self._archive, run_id, behind.last_id)
+            stored = self._hot.append_planned(run_id, events, replace(plan, gap=True))
+        if stored and not stored.replayed:
+            self.archiver.add(run_id, stored)
+            self._heads.saw(run_id, stored[-1].sequence)
         return stored
+
+    def _plan(
+        self,
+        run_id: RunId,
+        events: Sequence[NewEvent],
+        idempotency: Idempotency | None,
+    ) -> AppendPlan | Appended:
+        """The floor and where to look for the key, or the replay of a key the
+        archive holds. A run's first event, or a run whose archived head is
+        recent enough, costs no archive query without a key."""
+        starts = bool(events) and events[0].is_start
+        if idempotency is None and (starts or not self._heads.stale(run_id)):
+            return AppendPlan(self._heads.floor(run_id))
+        try:
+            info = self._archive.info(run_id)
+            kept = []
+            if idempotency is not None:
+                size = len(events)
+                kept = self._archive.keyed_batch(run_id, idempotency.key, size)
+        except StorageUnavailable as err:
+            logger.warning("run %s: the archive cannot tell (%s)", run_id, err)
+            return AppendPlan(self._heads.floor(run_id), idempotency=idempotency)
+        if idempotency is not None and kept:
+            return replay(run_id, idempotency, kept, len(events))
+        archived = 0 if info is None else info.last_sequence
+        self._heads.saw(run_id, archived, from_archive=True)
+        keys_after = None if info is None else info.last_id
+        return AppendPlan(self._heads.floor(run_id), False, idempotency, keys_after)
 
     def store(self, run_id: RunId, events: Sequence[StoredEvent]) -> int:
         added = self._hot.store(run_id, events)
         self.archiver.add(run_id, list(events))
+        if events:
+            self._heads.saw(run_id, events[-1].sequence)
         return added
 
     def read(
@@ -44,6 +120,19 @@ class ArchivedEventLog:
         start: EventId = MIN_ID,
         end: EventId = MAX_ID,
         limit: int = 1000,
+    ) -> list[StoredEvent]:
+        found = self._joined(run_id, start, end, limit)
+        if len(found) >= limit or (found and found[-1].id >= end):
+            return found
+        # The hot copy ended early: it may have lost events the archive has.
+        last = found[-1].sequence if found else 0
+        if last >= self._known_head(run_id):
+            return found
+        after = found[-1].id.successor() if found else start
+        return found + self._archive.read(run_id, after, end, limit - len(found))
+
+    def _joined(
+        self, run_id: RunId, start: EventId, end: EventId, limit: int
     ) -> list[StoredEvent]:
         hot = self._hot.read(run_id, start, end, limit)
         if hot and (hot[0].sequence == 1 or hot[0].id <= start):
@@ -56,6 +145,15 @@ class ArchivedEventLog:
             return self._archive.read(run_id, start, end, limit)
         older = self._archive.read(run_id, start, _before(hot[0].id), limit)
         return (older + hot)[:limit]
+
+    def _known_head(self, run_id: RunId) -> int:
+        """The highest acknowledged sequence, the archive's read at most every
+        `refresh_seconds` per run."""
+        if self._heads.stale(run_id):
+            info = self._archive.info(run_id)
+            archived = 0 if info is None else info.last_sequence
+            self._heads.saw(run_id, archived, from_archive=True)
+        return self._heads.floor(run_id)
 
     def wait(
         self, cursors: Mapping[RunId, EventId], timeout: float, limit: int = 1000
@@ -70,16 +168,18 @@ class ArchivedEventLog:
         hot = self._hot.info(run_id)
         if hot is None:
             return self._archive.info(run_id)
-        if hot.first_sequence == 1:
+        if hot.first_sequence == 1 and hot.last_sequence >= self._known_head(run_id):
             return hot
         cold = self._archive.info(run_id)
-        if cold is None or cold.first_id >= hot.first_id:
+        if cold is None:
             return hot
+        first = cold if cold.first_id < hot.first_id else hot
+        last = cold if cold.last_sequence > hot.last_sequence else hot
         return LogInfo(
-            cold.first_id,
-            cold.first_sequence,
-            hot.last_id,
-            hot.last_sequence,
-            hot.last_sequence - cold.first_sequence + 1,
-            hot.closed,
+            first.first_id,
+            first.first_sequence,
+            last.last_id,
+            last.last_sequence,
+            last.last_sequence - first.first_sequence + 1,
+            last.closed,
         )

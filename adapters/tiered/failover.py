@@ -13,7 +13,14 @@ from typing import TypeVar
 
 from runstream.domain.errors import DomainError, StorageUnavailable
 from runstream.domain.ids import MAX_ID, MIN_ID, EventId
-from runstream.domain.model import LogInfo, NewEvent, RunId, StoredEvent
+from runstream.domain.model import (
+    Appended,
+    Idempotency,
+    LogInfo,
+    NewEvent,
+    RunId,
+    StoredEvent,
+)
 from runstream.domain.ports import EventLog
 
 logger = logging.getLogger(__name__)
@@ -87,9 +94,16 @@ class FailoverEventLog:
                 self._on_fallback + current,
             )
 
-    def append(self, run_id: RunId, events: Sequence[NewEvent]) -> list[StoredEvent]:
+    def append(
+        self,
+        run_id: RunId,
+        events: Sequence[NewEvent],
+        idempotency: Idempotency | None = None,
+    ) -> Appended:
         self._track(run_id)
-        return self._call(lambda log: log.append(run_id, events), writes=True)
+        return self._call(
+            lambda log: log.append(run_id, events, idempotency), writes=True
+        )
 
     def store(self, run_id: RunId, events: Sequence[StoredEvent]) -> int:
         self._track(run_id)

@@ -15,6 +15,7 @@ from werkzeug.exceptions import HTTPException
 from runstream.domain.errors import (
     DomainError,
     EventTooLarge,
+    IdempotencyKeyReused,
     InvalidEventId,
     InvalidRequest,
     RunExpired,
@@ -36,6 +37,7 @@ DOMAIN_ERRORS: tuple[tuple[type[DomainError], str, int], ...] = (
     (EventTooLarge, "EVENT_TOO_LARGE", 413),
     (RunNotActive, "RUN_NOT_ACTIVE", 409),
     (Unauthorized, "UNAUTHORIZED", 401),
+    (IdempotencyKeyReused, "IDEMPOTENCY_KEY_REUSED", 422),
     (InvalidRequest, "INVALID_REQUEST", 400),
 )
 # Errors the HTTP layer itself raises; any other 4xx is an INVALID_REQUEST.

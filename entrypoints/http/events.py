@@ -15,6 +15,11 @@ from runstream.domain.ids import parse_bound
 from runstream.domain.model import NewEvent
 from runstream.entrypoints.container import Container
 from runstream.entrypoints.http.auth import authenticate, tenant
+from runstream.entrypoints.http.idempotency import (
+    canonical_events,
+    mark_replayed,
+    request_idempotency,
+)
 from runstream.entrypoints.http.metrics import Metrics
 from runstream.entrypoints.http.validation import int_arg, json_body, run_id_of
 from runstream.entrypoints.http.views import page_json
@@ -49,15 +54,16 @@ def append_events(
     number = run_id_of(run_id)
     request.max_content_length = max_bytes * MAX_BATCH + BODY_SLACK
     events = submitted_events(max_bytes)
+    idempotency = request_idempotency(canonical_events(events))
     started = time.perf_counter()
-    stored = append.execute(number, events, tenant())
+    stored = append.execute(number, events, tenant(), idempotency)
     metrics.append_seconds.observe(time.perf_counter() - started)
     metrics.appended.inc(len(stored))
     body = {
         "ids": [str(e.id) for e in stored],
         "sequences": [e.sequence for e in stored],
     }
-    return jsonify(body), 201
+    return mark_replayed(jsonify(body), stored.replayed), 201
 
 
 @bp.get("/runs/<run_id>/events")

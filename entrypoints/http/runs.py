@@ -15,6 +15,7 @@ from runstream.domain.errors import InvalidRequest
 from runstream.domain.model import RunStatus
 from runstream.entrypoints.container import Container
 from runstream.entrypoints.http.auth import authenticate, tenant
+from runstream.entrypoints.http.idempotency import mark_replayed, request_idempotency
 from runstream.entrypoints.http.validation import (
     MAX_ID,
     int_arg,
@@ -84,7 +85,9 @@ def get_run(run_id: str, get_run: GetRun = Provide[Container.get_run]) -> Respon
 def cancel_run(
     run_id: str, cancel_run: CancelRun = Provide[Container.cancel_run]
 ) -> Response:
-    return jsonify(run_json(cancel_run.execute(run_id_of(run_id), tenant())))
+    number, idempotency = run_id_of(run_id), request_idempotency()
+    ended = cancel_run.execute(number, tenant(), idempotency)
+    return mark_replayed(jsonify(run_json(ended.run)), ended.replayed)
 
 
 @bp.post("/runs/<run_id>/finish")
@@ -104,12 +107,13 @@ def finish_run(
     result, error = body.get("result"), optional_text(body, "error")
     statistics = optional_object(body, "statistics")
     check_size(terminal_event(outcome, result, error, statistics), max_bytes)
-    run = finish_run.execute(
+    ended = finish_run.execute(
         number,
         outcome,
         result=result,
         error=error,
         statistics=statistics,
         tenant=tenant(),
+        idempotency=request_idempotency(body),
     )
-    return jsonify(run_json(run))
+    return mark_replayed(jsonify(run_json(ended.run)), ended.replayed)

@@ -197,7 +197,7 @@ def test_cancel_mid_run_stores_lifecycle_cancelled_within_a_second(stores, manag
 
     assert took < 1.0
     assert terminal.action == "cancelled"
-    assert cancelled.status is RunStatus.CANCELLED
+    assert cancelled.run.status is RunStatus.CANCELLED
     assert runs.get(run.id).status is RunStatus.CANCELLED
     assert_well_formed(read_all(log, run.id))
 

@@ -7,14 +7,17 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine, inspect, text
 
 from runstream.adapters.mysql_legacy.engine import sql_engine
+from runstream.adapters.mysql_legacy.event_log import SqlEventLog
 from runstream.adapters.mysql_legacy.schema import (
     VERSION_TABLE,
     SchemaOutOfDate,
+    alembic_config,
     current_revision,
     ensure_current,
     head_revision,
@@ -105,7 +108,7 @@ def test_upgrades_racing_on_an_empty_database_both_succeed(engine):
     with ThreadPoolExecutor(2) as pool:
         applied = list(pool.map(lambda _: upgrade(engine), range(2)))
 
-    assert sorted(applied) == [[], ["0001"]]
+    assert sorted(applied) == [[], ["0001", "0002", "0003"]]
     assert current_revision(engine) == head_revision()
 
 
@@ -148,3 +151,28 @@ def test_the_schema_check_on_an_unreachable_database_is_storage_unavailable():
         ensure_current(engine)
 
     assert not isinstance(raised.value, SchemaOutOfDate)
+
+
+def test_upgrading_a_database_with_events_to_0002_keeps_them_without_keys(engine):
+    config = alembic_config()
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0001")
+        conn.execute(
+            text(
+                "INSERT INTO execution_event (run_id, id_ms, id_seq, event_id, "
+                "sequence, timestamp, category, action, data) VALUES (7, 5, 0, "
+                "'5-0', 1, '2026-01-01 00:00:00', 'lifecycle', 'started', '{}')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO execution_event_log VALUES (7, 5, 0, 1, 5, 0, 1, 0, NULL)"
+            )
+        )
+
+    upgrade(engine)
+    log = SqlEventLog(engine)
+    kept = log.read(7)
+
+    assert [(e.sequence, e.idempotency) for e in kept] == [(1, None)]

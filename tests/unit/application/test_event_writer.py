@@ -26,13 +26,13 @@ class FlakyLog:
     def __getattr__(self, name):
         return getattr(self.log, name)
 
-    def append(self, run_id, events):
+    def append(self, run_id, events, idempotency=None):
         self.open.wait()
         if self.down:
             raise StorageUnavailable("event log down")
         if any(e.action == "too_big" for e in events):
             raise EventTooLarge("too big")
-        stored = self.log.append(run_id, events)
+        stored = self.log.append(run_id, events, idempotency)
         self.appends.append((run_id, len(events)))
         if self.lose_replies:
             self.lose_replies -= 1

@@ -82,7 +82,7 @@ def test_finish_appends_one_terminal_event_and_records_the_outcome(runs, events)
     )
 
     last = events.read(run.id)[-1]
-    assert done.status is RunStatus.COMPLETED and done.result == {"answer": 42}
+    assert done.run.status is RunStatus.COMPLETED and done.run.result == {"answer": 42}
     assert (last.action, last.event.data["result"]) == ("completed", {"answer": 42})
     assert events.info(run.id).closed
 
@@ -124,7 +124,7 @@ def test_cancel_ends_the_run_with_cancelled(runs, events):
 
     cancelled = CancelRun(runs, events).execute(run.id)
 
-    assert cancelled.status is RunStatus.CANCELLED
+    assert cancelled.run.status is RunStatus.CANCELLED
     assert events.read(run.id)[-1].action == "cancelled"
 
 

@@ -183,7 +183,7 @@ def test_cancel_ends_a_running_run_as_cancelled_within_a_second(runs, log, make)
     took = time.monotonic() - began
 
     assert took < 1.0
-    assert cancelled.status is RunStatus.CANCELLED
+    assert cancelled.run.status is RunStatus.CANCELLED
     assert kinds(log, run.id) == [
         ("lifecycle", "started"),
         ("llm", "stream"),
@@ -200,7 +200,7 @@ def test_a_run_not_executed_here_is_cancelled_by_cancel_run_itself(runs, log, ma
     cancelled = CancelRun(runs, log, on_cancel=manager.cancel).execute(external.id)
 
     assert not handled
-    assert cancelled.status is RunStatus.CANCELLED
+    assert cancelled.run.status is RunStatus.CANCELLED
     assert kinds(log, external.id)[-1] == ("lifecycle", "cancelled")
 
 

@@ -1,0 +1,56 @@
+"""The `Idempotency-Key` header (contract.md §4): parsed, checked, and bound to a
+digest of the request it came with."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import astuple
+
+from flask import Response, request
+
+from runstream.domain.model import Idempotency, JsonValue, NewEvent
+
+HEADER = "Idempotency-Key"
+REPLAYED = "Idempotent-Replayed"
+
+
+def request_idempotency(body: object = None) -> Idempotency | None:
+    """The request's key and the digest of what it asks for (`body`: the parsed
+    request, which the handler read), or None without the header; a key that is
+    not 1-128 printable ASCII is InvalidRequest."""
+    key = request.headers.get(HEADER)
+    if key is None:
+        return None
+    return Idempotency(key, request_digest(body))
+
+
+def request_digest(body: object) -> str:
+    """SHA-256 of the method, the path and the canonical JSON of the body (keys
+    sorted, no spaces), so a retry that re-serializes the same body matches."""
+    canonical = json.dumps(
+        body, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    )
+    text = f"{request.method} {request.path}\n{canonical}"
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def canonical_events(events: Sequence[NewEvent]) -> list[JsonValue]:
+    """What a batch of submitted events asks for, as plain JSON values."""
+    return [
+        [
+            event.category.value,
+            event.action,
+            None if event.source is None else list(astuple(event.source)),
+            event.data,
+        ]
+        for event in events
+    ]
+
+
+def mark_replayed(response: Response, replayed: bool) -> Response:
+    """Add `Idempotent-Replayed: true` to the answer of a repeated key."""
+    if replayed:
+        response.headers[REPLAYED] = "true"
+    return response
