@@ -1,0 +1,115 @@
+"""Ingest benchmark: what producers sending LLM tokens cost the service.
+
+    .venv/bin/python -m benchmarks.ingest [--seconds 20] [--runs 10] [--rate 100]
+        [--archive sql|none] [--only post|client|batch ...]
+
+One `runstream serve` (one gevent worker) on Redis + MariaDB with the SQL
+archive on; three producers side by side, each on fresh runs, `--runs` runs x
+`--rate` tokens/s for `--seconds`, with one SSE subscriber per run:
+(a) one POST per token, (b) the producer client emitting single tokens,
+(c) raw POSTs of 100-token batches. For each: the service process tree's CPU
+per event (from /proc, SSE delivery and archive included), events/s stored,
+and emit -> subscriber latency (a batch's tokens wait for their batch).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from typing import Any
+
+import redis
+import requests
+
+from benchmarks.load_parts import Clients, Process, children_of
+from runstream.adapters.mysql_legacy.engine import build_engine
+from runstream.adapters.mysql_legacy.schema import upgrade
+from tests.e2e.live_server import LiveServer
+from tests.services import MYSQL_SERVER_URL
+from tests.support.sql_backend import fresh_mysql_database
+
+DEFAULT_REDIS = "redis://127.0.0.1:6379/14"
+MODES = {"a) POST per token": "post", "b) client, single tokens": "client",
+         "c) POST of 100": "batch"}  # fmt: skip
+
+
+def tree_cpu(pid: int) -> float:
+    return sum(Process(p).cpu_seconds() for p in [pid, *children_of(pid)])
+
+
+def measure(server: LiveServer, mode: str, args: argparse.Namespace) -> dict[str, Any]:
+    made = [requests.post(f"{server.url}/runs", json={"task": f"ingest {mode}",
+            "executor": "external"}, timeout=10) for _ in range(args.runs)]  # fmt: skip
+    run_ids = [r.json()["id"] for r in made]
+    clients = Clients(server.port, [f"/runs/{r}/events/stream" for r in run_ids])
+    cpu = tree_cpu(server.process.pid)
+    command = [sys.executable, "-m", "benchmarks.ingest_producers", mode, server.url,
+               str(args.rate), str(args.seconds), *map(str, run_ids)]  # fmt: skip
+    sent = json.loads(subprocess.run(command, check=True, capture_output=True,
+                                     text=True).stdout)  # fmt: skip
+    time.sleep(1.0)  # the archive's last tick
+    used = tree_cpu(server.process.pid) - cpu
+    clients.finish()
+    for run_id in run_ids:
+        requests.post(f"{server.url}/runs/{run_id}/finish",
+                      json={"status": "completed"}, timeout=30)  # fmt: skip
+    seen = clients.results()
+    latency = seen["latency"]
+    return {
+        "events sent": sent["sent"],
+        "events delivered (SSE)": seen["received"],
+        "duplicates": seen["duplicates"],
+        "server CPU us/event": used / sent["sent"] * 1e6,
+        "events/s stored": sent["sent"] / sent["seconds"],
+        "emit->SSE p50 ms": (latency["0.5"] or 0) * 1000,
+        "emit->SSE p99 ms": (latency["0.99"] or 0) * 1000,
+    }
+
+
+def report(found: dict[str, dict[str, Any]], args: argparse.Namespace) -> None:
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"\narchive: {args.archive}; load average: {load}")
+    print(f"{'':26}" + "".join(f"{name:>28}" for name in found))
+    for row in next(iter(found.values())):
+        cells = "".join(f"{values[row]:>28.1f}" for values in found.values())
+        print(f"{row:26}{cells}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="ingest cost per producer shape")
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--rate", type=float, default=100.0, help="tokens/s per run")
+    parser.add_argument("--redis", default=DEFAULT_REDIS, help="a db it may flush")
+    parser.add_argument("--archive", choices=["sql", "none"], default="sql")
+    parser.add_argument("--only", choices=sorted(MODES.values()), action="append")
+    args = parser.parse_args()
+    redis.Redis.from_url(args.redis).flushdb()
+    with fresh_mysql_database(MYSQL_SERVER_URL) as database:
+        engine = build_engine(database)
+        upgrade(engine)
+        engine.dispose()
+        server = LiveServer({
+            "RUNSTREAM_EVENT_LOG": "redis", "RUNSTREAM_REDIS_URL": args.redis,
+            "RUNSTREAM_RUN_REPOSITORY": "sql", "RUNSTREAM_DATABASE_URL": database,
+            "RUNSTREAM_EVENT_ARCHIVE": args.archive,
+            "RUNSTREAM_HEARTBEAT_SECONDS": "15",
+        })  # fmt: skip
+        try:
+            found = {
+                name: measure(server, mode, args)
+                for name, mode in MODES.items()
+                if mode in (args.only or MODES.values())
+            }
+        finally:
+            server.stop()
+    report(found, args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
