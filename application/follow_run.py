@@ -36,12 +36,19 @@ class Idle:
     """Nothing happened for one idle interval (time for a heartbeat)."""
 
 
-FeedItem = StoredEvent | Gap | Idle
+@dataclass(frozen=True)
+class Closed:
+    """The run ended at or before the start position: nothing more will come
+    (the stream sends its `close` frame alone)."""
+
+
+FeedItem = StoredEvent | Gap | Idle | Closed
 
 
 class FollowRun:
     """Every event after the start position exactly once, in order, then live,
-    ending after the terminal event."""
+    ending after the terminal event; a start at or after the terminal event
+    gets `Closed` alone."""
 
     def __init__(
         self, runs: RunRepository, events: EventLog, live: LiveWait | None = None
@@ -86,6 +93,7 @@ class FollowRun:
             if batch[-1].is_terminal:
                 return
         if self._ended_before(run_id, cursor):
+            yield Closed()
             return
         while True:
             found = self._live.wait({run_id: cursor}, idle_seconds, REPLAY_PAGE)

@@ -140,6 +140,8 @@ SETTINGS: tuple[tuple[str, str, Callable[[str, str], Any], str], ...] = (
         _choice("simulated", "external"),
         "runs.default_executor",
     ),
+    ("RUNSTREAM_MAX_BODY_BYTES", "8388608", _number(int, 1024), "http.max_body_bytes"),
+    ("RUNSTREAM_BODY_TIMEOUT_SECONDS", "30", _number(float, 0.1), "http.body_timeout"),
 )
 
 

@@ -12,6 +12,10 @@ from runstream.domain.model import JsonObject
 FAILURE_POINTS = ("planning", "dispatch", "streaming", "aggregation")
 MAX_TOTAL_TOKENS = 1_000_000
 MAX_DURATION_MS = 3_600_000
+# Bounds for runs requested over HTTP (checked by the HTTP edge, not here in
+# parse_params: benchmarks play runs in-process flat out).
+MAX_EVENTS_PER_RUN = 20_000
+MAX_TOKEN_EVENTS_PER_SECOND = 1_000
 _INTS = {
     "teams": (1, 10),
     "workers_per_team": (1, 10),
@@ -129,4 +133,32 @@ def _check_size(params: SimParams) -> None:
         raise InvalidRequest(
             f"the run would last about {estimate // 60_000} minutes; the limit is "
             f"{MAX_DURATION_MS // 60_000} (lower chunk_delay_ms or token counts)"
+        )
+
+
+def estimated_events(params: SimParams) -> int:
+    """About how many events the run appends (token chunks dominate)."""
+    workers = params.teams * params.workers_per_team
+    chunks = workers * math.ceil(params.tokens_per_worker / params.chunk_size)
+    plans = (params.teams + 1) * math.ceil(params.plan_tokens / params.chunk_size)
+    return chunks + 2 * plans + 4 * workers + 4 * params.teams + 8
+
+
+def check_load(params: SimParams) -> None:
+    """InvalidRequest when the run would append more than MAX_EVENTS_PER_RUN
+    events or stream faster than MAX_TOKEN_EVENTS_PER_SECOND (each worker sends
+    one chunk per chunk_delay_ms, so the floor grows with the worker count)."""
+    events = estimated_events(params)
+    if events > MAX_EVENTS_PER_RUN:
+        raise InvalidRequest(
+            f"the run would append about {events:,} events; the limit is "
+            f"{MAX_EVENTS_PER_RUN:,} events per run (lower teams, workers_per_team "
+            "or tokens_per_worker, or raise chunk_size)"
+        )
+    workers = params.teams * params.workers_per_team
+    floor = math.ceil(workers * 1000 / MAX_TOKEN_EVENTS_PER_SECOND)
+    if params.chunk_delay_ms < floor:
+        raise InvalidRequest(
+            f"params.chunk_delay_ms must be at least {floor} for {workers} workers: "
+            f"a run streams at most {MAX_TOKEN_EVENTS_PER_SECOND:,} events/s"
         )

@@ -5,20 +5,19 @@ from __future__ import annotations
 import logging
 import threading
 
-from flask import Flask
+from flask import Flask, request
+from werkzeug.exceptions import NotFound
 
 from runstream.entrypoints.background import start_fleet_duties, stop_fleet_duties
 from runstream.entrypoints.container import Container, build_container
 from runstream.entrypoints.http import errors, events, ops, runs, stream
+from runstream.entrypoints.http.admission import admission_for
+from runstream.entrypoints.http.body import BODY_SLACK
 from runstream.entrypoints.http.connections import StalledWrites
 from runstream.entrypoints.http.stream_watch import StreamWatch
 from runstream.entrypoints.http.viewer import viewer_bp
 
 logger = logging.getLogger(__name__)
-
-# A body may carry one event at the size limit plus its wrapper and whitespace;
-# the events endpoint raises this to a whole batch.
-BODY_SLACK = events.BODY_SLACK
 
 
 def create_app(container: Container | None = None) -> Flask:
@@ -26,7 +25,12 @@ def create_app(container: Container | None = None) -> Flask:
     container = container if container is not None else build_container()
     app = Flask(__name__, static_folder=None)
     app.container = container  # type: ignore[attr-defined]
+    # Bodies are read by body.py within their own limits; this bounds the rest.
     app.config["MAX_CONTENT_LENGTH"] = container.config.events.max_bytes() + BODY_SLACK
+    # `//view/` must not match `/view/` (nor redirect to it, echoing the Host):
+    # the viewer's relative API calls would leave the origin.
+    app.url_map.merge_slashes = False
+    app.before_request(_no_empty_segment)
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["runstream.closing"] = threading.Event()
     app.extensions["runstream.stopped"] = threading.Event()
@@ -37,7 +41,7 @@ def create_app(container: Container | None = None) -> Flask:
     # Build the selected adapters, hub and run manager once, before any request:
     # under gevent, racing first requests could each build a Singleton whose
     # construction yields, leaving two archivers or hubs in one process.
-    container.run_manager()
+    app.extensions["runstream.admission"] = admission_for(container.run_manager())
     container.fan_out_hub()
     start_fleet_duties(container)
     errors.register_errors(app)
@@ -45,6 +49,12 @@ def create_app(container: Container | None = None) -> Flask:
         app.register_blueprint(blueprint)
     container.wire(modules=[runs, events, stream, ops])
     return app
+
+
+def _no_empty_segment() -> None:
+    """Routing ignores leading slashes; a path with `//` anywhere is no page."""
+    if "//" in request.environ.get("PATH_INFO", ""):
+        raise NotFound()
 
 
 def begin_shutdown(app: Flask) -> None:

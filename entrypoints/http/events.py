@@ -5,13 +5,12 @@ from __future__ import annotations
 import time
 
 from dependency_injector.wiring import Provide, inject
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, jsonify
 
 from runstream.application.append_events import MAX_BATCH, AppendEvents
 from runstream.application.read_events import MAX_PAGE, ReadEvents
 from runstream.domain.envelope import parse_new_event
 from runstream.domain.errors import InvalidRequest
-from runstream.domain.ids import parse_bound
 from runstream.domain.model import NewEvent
 from runstream.entrypoints.container import Container
 from runstream.entrypoints.http.auth import authenticate, tenant
@@ -21,18 +20,20 @@ from runstream.entrypoints.http.idempotency import (
     request_idempotency,
 )
 from runstream.entrypoints.http.metrics import Metrics
-from runstream.entrypoints.http.validation import int_arg, json_body, run_id_of
+from runstream.entrypoints.http.validation import (
+    bound_arg,
+    int_arg,
+    json_body,
+    run_id_of,
+)
 from runstream.entrypoints.http.views import page_json
 
 bp = Blueprint("events", __name__)
 bp.before_request(authenticate)
 
-# Room for the batch wrapper and whitespace around events at the size limit.
-BODY_SLACK = 64 * 1024
-
 
 def submitted_events(max_bytes: int) -> list[NewEvent]:
-    body = json_body()
+    body = json_body(MAX_BATCH)
     if "events" not in body:
         return [parse_new_event(body, max_bytes)]
     if set(body) != {"events"}:
@@ -52,7 +53,6 @@ def append_events(
     metrics: Metrics = Provide[Container.metrics],
 ) -> tuple[Response, int]:
     number = run_id_of(run_id)
-    request.max_content_length = max_bytes * MAX_BATCH + BODY_SLACK
     events = submitted_events(max_bytes)
     idempotency = request_idempotency(canonical_events(events))
     started = time.perf_counter()
@@ -72,8 +72,7 @@ def read_events(
     run_id: str, read: ReadEvents = Provide[Container.read_events]
 ) -> Response:
     number = run_id_of(run_id)
-    start = parse_bound(request.args.get("start_id", "-"))
-    end = parse_bound(request.args.get("end_id", "+"))
+    start, end = bound_arg("start_id", "-"), bound_arg("end_id", "+")
     limit = int_arg("limit", 1000, 1, MAX_PAGE) or 1000
     page = read.execute(number, start, end, limit, tenant())
     return Response(page_json(page), mimetype="application/json")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import runstream
 from runstream.entrypoints.http.errors import DOMAIN_ERRORS, HTTP_ERRORS
 from runstream.entrypoints.http.openapi_schemas import SCHEMAS
 
@@ -110,7 +111,7 @@ def paths() -> dict[str, Any]:
             "Server-Sent Events: replay from the start position, then live",
             {"200": {"description": "frames `id`/`event`/`data`, `: heartbeat`, "
                      "`event: gap`, `event: close`",
-                     "content": {"text/event-stream": {"schema": {"type": "string"}}}}},
+                     "content": {"text/event-stream": {}}}},
             "INVALID_REQUEST", "INVALID_EVENT_ID", "RUN_NOT_FOUND", "RUN_EXPIRED",
             *common, security=[*BEARER, {"access_token": []}], parameters=[
                 {"name": "Last-Event-ID", "in": "header", "schema": ids},
@@ -138,7 +139,7 @@ def paths() -> dict[str, Any]:
 def openapi_document() -> dict[str, Any]:
     return {
         "openapi": "3.0.3",
-        "info": {"title": "runstream", "version": "0.1.0",
+        "info": {"title": "runstream", "version": runstream.__version__,
                  "description": "Events of LLM agent runs: history and live SSE."},
         "paths": paths(),
         "components": {

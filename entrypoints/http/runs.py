@@ -9,12 +9,14 @@ from runstream.application.cancel_run import CancelRun
 from runstream.application.ending import terminal_event
 from runstream.application.finish_run import FinishRun
 from runstream.application.get_run import MAX_LIST, GetRun, ListRuns
-from runstream.application.start_run import RunRequest, StartRun
+from runstream.application.start_run import EXECUTORS, RunRequest, StartRun
 from runstream.domain.envelope import check_size
 from runstream.domain.errors import InvalidRequest
 from runstream.domain.model import RunStatus
 from runstream.entrypoints.container import Container
+from runstream.entrypoints.http.admission import start_admitted
 from runstream.entrypoints.http.auth import authenticate, tenant
+from runstream.entrypoints.http.body import require_json_type
 from runstream.entrypoints.http.idempotency import mark_replayed, request_idempotency
 from runstream.entrypoints.http.validation import (
     MAX_ID,
@@ -40,11 +42,13 @@ def create_run(
 ) -> tuple[Response, int]:
     body = json_body()
     only_fields(body, ("task", "hierarchy_id", "executor", "params"))
-    task, executor = body.get("task"), body.get("executor") or default_executor
+    task, executor = body.get("task"), body.get("executor", default_executor)
     if not isinstance(task, str):
         raise InvalidRequest("task is required: a string of 1 to 10000 chars")
-    if not isinstance(executor, str):
-        raise InvalidRequest("executor must be simulated or external")
+    if executor is None:
+        executor = default_executor
+    if not isinstance(executor, str) or executor not in EXECUTORS:
+        raise InvalidRequest(f"executor must be one of: {', '.join(EXECUTORS)}")
     wanted = RunRequest(
         task=task,
         executor=executor,
@@ -52,7 +56,7 @@ def create_run(
         params=optional_object(body, "params"),
         tenant=tenant(),
     )
-    run = start_run.execute(wanted)
+    run = start_admitted(start_run.execute, wanted)
     response = jsonify(run_json(run))
     response.headers["Location"] = url_for("runs.get_run", run_id=run.id)
     return response, 201
@@ -85,6 +89,7 @@ def get_run(run_id: str, get_run: GetRun = Provide[Container.get_run]) -> Respon
 def cancel_run(
     run_id: str, cancel_run: CancelRun = Provide[Container.cancel_run]
 ) -> Response:
+    require_json_type()
     number, idempotency = run_id_of(run_id), request_idempotency()
     ended = cancel_run.execute(number, tenant(), idempotency)
     return mark_replayed(jsonify(run_json(ended.run)), ended.replayed)

@@ -85,7 +85,7 @@ def options(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "bind": f"{args.host}:{args.port}",
         "workers": args.workers,
-        "worker_class": "gevent",
+        "worker_class": "runstream.entrypoints.http.worker.JsonErrorWorker",
         "worker_connections": WORKER_CONNECTIONS,
         "keepalive": KEEPALIVE_SECONDS,
         "graceful_timeout": GRACEFUL_SECONDS,

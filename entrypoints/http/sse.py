@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from runstream.application.fan_out import SubscriberLagged
-from runstream.application.follow_run import FeedItem, Gap
+from runstream.application.follow_run import Closed, FeedItem, Gap
 from runstream.application.recent_events import event_key
 from runstream.domain.errors import StorageUnavailable
 from runstream.domain.model import StoredEvent
@@ -78,6 +78,10 @@ class Stream:
                     pacer.batch_left -= 1
                     if pacer.batch_left == 0 or pacer.pending_bytes >= FLUSH_BYTES:
                         yield from self._flush()
+                elif isinstance(item, Closed):
+                    self._add(CLOSE_FRAME)
+                    yield from self._flush()
+                    return
                 elif isinstance(item, Gap):
                     self._add(gap_frame(item.last_event_id, item.first_available_id))
                 elif pacer.pending:

@@ -16,10 +16,11 @@ from runstream.domain.errors import InvalidRequest
 from runstream.domain.ids import EventId
 from runstream.entrypoints.container import Container
 from runstream.entrypoints.http.auth import Authenticator, authenticate, tenant
+from runstream.entrypoints.http.body import require_json_type
 from runstream.entrypoints.http.metrics import Metrics
 from runstream.entrypoints.http.pacer import Pacer, direct_writes
 from runstream.entrypoints.http.sse import Stream
-from runstream.entrypoints.http.validation import run_id_of
+from runstream.entrypoints.http.validation import event_id_of, run_id_of
 
 bp = Blueprint("stream", __name__)
 bp.before_request(authenticate)
@@ -36,7 +37,7 @@ def start_position() -> tuple[EventId | None, bool]:
     `from=live` (without either) starts after the newest event."""
     given = request.headers.get("Last-Event-ID") or request.args.get("last_event_id")
     if given:
-        return EventId.parse(given), False
+        return event_id_of(given), False
     source = request.args.get("from")
     if source not in (None, "", "live"):
         raise InvalidRequest("from must be live (or absent: from the first event)")
@@ -84,6 +85,7 @@ def stream_token(
     get_run: GetRun = Provide[Container.get_run],
     authenticator: Authenticator = Provide[Container.authenticator],
 ) -> Response:
+    require_json_type()
     run = get_run.execute(run_id_of(run_id), tenant())
     token, expires = authenticator.issue(run.id, tenant())
     return jsonify(token=token, expires_at=format_timestamp(int(expires * 1000)))

@@ -2,32 +2,44 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection
-from typing import Any
 
 from flask import request
 
-from runstream.domain.errors import InvalidRequest, RunNotFound
+from runstream.domain.errors import InvalidEventId, InvalidRequest, RunNotFound
+from runstream.domain.ids import EventId, parse_bound
 from runstream.domain.model import JsonObject
+from runstream.entrypoints.http.body import body_limit, json_object
 
 MAX_ID = 2**63 - 1
 
 
-def _no_constants(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
+def json_body(max_batch: int = 1) -> JsonObject:
+    """The body as a clean JSON object, read within its limits (body.py)."""
+    return json_object(body_limit(max_batch))
 
 
-def json_body() -> JsonObject:
-    """The body as a JSON object (413 from Flask when over the size limit)."""
-    raw = request.get_data(cache=False)
-    try:
-        value = json.loads(raw, parse_constant=_no_constants)
-    except (ValueError, UnicodeDecodeError, RecursionError) as err:
-        raise InvalidRequest(f"the request body is not valid JSON: {err}") from None
-    if not isinstance(value, dict):
-        raise InvalidRequest("the request body must be a JSON object")
-    return value
+def _within_reach(event_id: EventId, text: str) -> EventId:
+    """The service never makes an id part above 2**63 - 1 (the SQL tiers store
+    them as signed 64-bit integers): a larger one is no event id of it."""
+    if event_id.ms > MAX_ID or event_id.seq > MAX_ID:
+        raise InvalidEventId(
+            f"event id out of range: {text!r} (each part is at most {MAX_ID})"
+        )
+    return event_id
+
+
+def event_id_of(text: str) -> EventId:
+    """An event id from a header or parameter (INVALID_EVENT_ID otherwise)."""
+    return _within_reach(EventId.parse(text), text)
+
+
+def bound_arg(name: str, default: str) -> EventId:
+    """A history bound: an event id, `-` or `+` (INVALID_EVENT_ID otherwise)."""
+    text = request.args.get(name, default)
+    if text.strip() in ("-", "+"):
+        return parse_bound(text)
+    return event_id_of(text)
 
 
 def only_fields(body: JsonObject, allowed: Collection[str]) -> None:

@@ -5,7 +5,7 @@ import pytest
 from runstream.adapters.in_memory.event_log import InMemoryEventLog
 from runstream.application.append_events import AppendEvents
 from runstream.application.finish_run import FinishRun
-from runstream.application.follow_run import FollowRun, Gap, Idle
+from runstream.application.follow_run import Closed, FollowRun, Gap, Idle
 from runstream.application.read_events import ReadEvents
 from runstream.application.start_run import RunRequest, StartRun
 from runstream.domain.errors import InvalidRequest, RunExpired, RunNotFound
@@ -200,7 +200,9 @@ def test_follow_reports_no_gap_when_resuming_from_a_kept_event(runs):
     assert [e.sequence for e in items] == [4, 5]
 
 
-def test_follow_from_the_terminal_event_of_a_finished_run_ends_at_once(runs, events):
+def test_follow_from_the_terminal_event_of_a_finished_run_is_closed_at_once(
+    runs, events
+):
     run = start(runs, events)
     add_tokens(runs, events, run.id, 2)
     FinishRun(runs, events).execute(run.id, RunStatus.COMPLETED)
@@ -209,4 +211,4 @@ def test_follow_from_the_terminal_event_of_a_finished_run_ends_at_once(runs, eve
     from_last = list(FollowRun(runs, events).execute(run.id, last))
     from_live = list(FollowRun(runs, events).execute(run.id, from_live=True))
 
-    assert from_last == [] and from_live == []
+    assert from_last == [Closed()] and from_live == [Closed()]

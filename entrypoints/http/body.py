@@ -1,0 +1,135 @@
+"""Request bodies: JSON only, read with a cap on size and time, clean JSON values.
+
+A body over its limit is refused from its declared length before anything is
+read, and a chunked one as soon as the cap is passed (413 `EVENT_TOO_LARGE`);
+a body that does not arrive within the read timeout is answered 408
+(`INVALID_REQUEST`). After either, the connection is not reused: what is left of
+the body is never read.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import socket
+import sys
+from typing import Any
+
+from flask import current_app, request
+from werkzeug.exceptions import RequestTimeout
+
+from runstream.domain.errors import EventTooLarge, InvalidRequest
+from runstream.domain.model import JsonObject
+
+READ_SIZE = 64 * 1024
+JSON_TYPE = "application/json"
+# Room for a body's wrapper and whitespace around events at the size limit.
+BODY_SLACK = 64 * 1024
+
+
+def body_limit(max_batch: int = 1) -> int:
+    """The largest body accepted: RUNSTREAM_MAX_BODY_BYTES, lowered to what
+    `max_batch` events at the size limit need, never below what one needs."""
+    config = current_app.container.config  # type: ignore[attr-defined]
+    event_bytes: int = config.events.max_bytes()
+    batch = min(event_bytes * max_batch + BODY_SLACK, config.http.max_body_bytes())
+    return int(max(batch, event_bytes + BODY_SLACK))
+
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"the number {text} is not finite as a double")
+    return value
+
+
+def require_json_type() -> None:
+    """A POST carries `Content-Type: application/json`, or no body at all: a
+    form or `text/plain` POST (which any web page can send) is refused."""
+    has_body = request.content_length or "Transfer-Encoding" in request.headers
+    if request.mimetype == JSON_TYPE or (not request.mimetype and not has_body):
+        return
+    raise InvalidRequest(f"Content-Type must be {JSON_TYPE}")
+
+
+def json_object(limit: int) -> JsonObject:
+    """The body as a clean JSON object: finite numbers, valid Unicode."""
+    _check_declared(limit)
+    require_json_type()
+    config = current_app.container.config  # type: ignore[attr-defined]
+    raw = _read(limit, config.http.body_timeout())
+    try:
+        value = json.loads(raw, parse_constant=_no_constants, parse_float=_finite)
+    except (ValueError, UnicodeDecodeError, RecursionError) as err:
+        raise InvalidRequest(f"the request body is not valid JSON: {err}") from None
+    if not isinstance(value, dict):
+        raise InvalidRequest("the request body must be a JSON object")
+    try:
+        json.dumps(value, ensure_ascii=False).encode()
+    except UnicodeEncodeError:
+        raise InvalidRequest(
+            "the request body has a string that is not valid Unicode (a lone "
+            "surrogate such as \\udfff)"
+        ) from None
+    return value
+
+
+def _check_declared(limit: int) -> None:
+    declared = request.content_length
+    if declared is not None and declared > limit:
+        _refuse_rest()
+        raise EventTooLarge(f"the request body is over the {limit}-byte limit")
+
+
+def _read(limit: int, timeout: float) -> bytes:
+    request.max_content_length = limit + 1
+    stream = request.stream
+    parts: list[bytes] = []
+    size = 0
+    try:
+        with _deadline(timeout):
+            while chunk := stream.read(min(READ_SIZE, limit + 1 - size)):
+                parts.append(chunk)
+                size += len(chunk)
+                if size > limit:
+                    _refuse_rest()
+                    raise EventTooLarge(
+                        f"the request body is over the {limit}-byte limit"
+                    )
+    except BodyTimedOut:
+        _refuse_rest()
+        raise RequestTimeout(
+            f"the request body did not arrive within {timeout:g} s"
+        ) from None
+    return b"".join(parts)
+
+
+class BodyTimedOut(Exception):
+    """The body read passed its deadline."""
+
+
+def _deadline(seconds: float) -> contextlib.AbstractContextManager[Any]:
+    """A deadline for the whole read under gevent (`runstream serve`); other
+    servers bring their own."""
+    if "gevent" not in sys.modules:
+        return contextlib.nullcontext()
+    from gevent import Timeout, monkey
+
+    if not monkey.is_module_patched("socket"):
+        return contextlib.nullcontext()
+    deadline: contextlib.AbstractContextManager[Any] = Timeout(seconds, BodyTimedOut())
+    return deadline
+
+
+def _refuse_rest() -> None:
+    """The server reads nothing more from this connection: it ends after the
+    answer instead of reading the rest of the body to reach a next request."""
+    sock = request.environ.get("gunicorn.socket")
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RD)
