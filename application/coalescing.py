@@ -11,8 +11,10 @@ at MAX_MERGED_CHARS so a merged event stays far below the event size limit.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import replace
 
+from runstream.domain.errors import InvalidRequest
 from runstream.domain.model import Category, StoredEvent, dump_json
 
 COALESCIBLE = "llm.stream"
@@ -50,6 +52,12 @@ class Coalescer:
             self._group, self._texts, self._chars = [event], [text], len(text)
         return done
 
+    def starts_group(self, event: StoredEvent) -> bool:
+        """Whether `event` would begin a new delivered event (not merge into
+        the open group): paging counts delivered events by it."""
+        text = _chunk_text(event)
+        return text is None or not self._continues(event, text)
+
     def flush(self) -> list[StoredEvent]:
         """The group still open, merged (call at the end of a replay)."""
         if not self._group:
@@ -82,3 +90,13 @@ def coalesce(events: list[StoredEvent]) -> list[StoredEvent]:
     coalescer = Coalescer()
     merged = [out for event in events for out in coalescer.push(event)]
     return merged + coalescer.flush()
+
+
+def coalescing_wanted(values: Iterable[str]) -> bool:
+    """The `coalesce=` query values: none, or `llm.stream` (InvalidRequest else)."""
+    wanted = False
+    for value in values:
+        if value != COALESCIBLE:
+            raise InvalidRequest(f"coalesce must be {COALESCIBLE}, not {value!r}")
+        wanted = True
+    return wanted

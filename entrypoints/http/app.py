@@ -8,7 +8,7 @@ import threading
 from flask import Flask
 
 from runstream.entrypoints.container import Container, build_container
-from runstream.entrypoints.http import errors, events, ops, runs, stream
+from runstream.entrypoints.http import errors, events, ops, runs, stream, summary
 from runstream.entrypoints.http.connections import StalledWrites
 from runstream.entrypoints.http.stream_watch import StreamWatch
 from runstream.entrypoints.http.viewer import viewer_bp
@@ -42,6 +42,7 @@ def create_app(container: Container | None = None) -> Flask:
     for blueprint in (runs.bp, events.bp, stream.bp, ops.bp, viewer_bp):
         app.register_blueprint(blueprint)
     container.wire(modules=[runs, events, stream, ops])
+    summary.register(app, container)
     return app
 
 

@@ -16,6 +16,7 @@ from runstream.domain.model import NewEvent
 from runstream.entrypoints.container import Container
 from runstream.entrypoints.http.auth import authenticate, tenant
 from runstream.entrypoints.http.metrics import Metrics
+from runstream.entrypoints.http.reading import run_part
 from runstream.entrypoints.http.validation import int_arg, json_body, run_id_of
 from runstream.entrypoints.http.views import page_json
 
@@ -69,5 +70,5 @@ def read_events(
     start = parse_bound(request.args.get("start_id", "-"))
     end = parse_bound(request.args.get("end_id", "+"))
     limit = int_arg("limit", 1000, 1, MAX_PAGE) or 1000
-    page = read.execute(number, start, end, limit, tenant())
+    page = read.execute(number, start, end, limit, tenant(), run_part())
     return Response(page_json(page), mimetype="application/json")
