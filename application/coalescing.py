@@ -36,10 +36,19 @@ class Coalescer:
         self._group: list[StoredEvent] = []
         self._texts: list[str] = []
         self._chars = 0
+        # The event starts_group looked at last, and its text: push parses once.
+        self._peeked: tuple[StoredEvent | None, str | None] = (None, None)
+
+    def _text(self, event: StoredEvent) -> str | None:
+        seen, text = self._peeked
+        if seen is not event:
+            text = _chunk_text(event)
+            self._peeked = (event, text)
+        return text
 
     def push(self, event: StoredEvent) -> list[StoredEvent]:
         """What is complete once `event` has arrived (possibly nothing)."""
-        text = _chunk_text(event)
+        text = self._text(event)
         if text is not None and self._continues(event, text):
             self._group.append(event)
             self._texts.append(text)
@@ -55,7 +64,7 @@ class Coalescer:
     def starts_group(self, event: StoredEvent) -> bool:
         """Whether `event` would begin a new delivered event (not merge into
         the open group): paging counts delivered events by it."""
-        text = _chunk_text(event)
+        text = self._text(event)
         return text is None or not self._continues(event, text)
 
     def flush(self) -> list[StoredEvent]:
@@ -69,9 +78,9 @@ class Coalescer:
     def _continues(self, event: StoredEvent, text: str) -> bool:
         if not self._group:
             return False
-        return (
-            event.event.source == self._group[-1].event.source
-            and self._chars + len(text) <= MAX_MERGED_CHARS
+        source, last = event.event.source, self._group[-1].event.source
+        return (source is last or source == last) and (
+            self._chars + len(text) <= MAX_MERGED_CHARS
         )
 
 
