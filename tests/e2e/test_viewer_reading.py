@@ -109,7 +109,7 @@ def test_a_finished_10000_event_run_is_interactive_within_a_second(
     page.wait_for_selector(CLOSED, timeout=60_000)
     closed_at = page.evaluate(CLOSED_AT)
 
-    print(f"finished 10,200-event run: page complete {closed_at:.0f} ms after navigation")
+    print(f"a finished 10,202-event run's page complete after {closed_at:.0f} ms")
     assert_page_matches_history(page, url, run.id)
     assert int(page.get_attribute("body", "data-events")) == 10_202
     assert closed_at < 8000  # generous: the machine is shared; the figure is printed
