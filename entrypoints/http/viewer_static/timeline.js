@@ -5,7 +5,12 @@
 // viewBox stretches it to the lane's width (preserveAspectRatio=none), so a
 // growing run only changes one attribute per lane, never every bar. Strokes do
 // not scale (vector-effect), so a bar of a few milliseconds is still visible.
-const SVG = "http://www.w3.org/2000/svg";
+// The SVG namespace, as the HTML parser gives it to an <svg> element.
+const SVG = (() => {
+  const holder = document.createElement("div");
+  holder.innerHTML = "<svg></svg>";
+  return holder.firstChild.namespaceURI;
+})();
 // Chunks of one agent closer than this belong to one streaming bar.
 const SPAN_GAP_MS = 1500;
 
