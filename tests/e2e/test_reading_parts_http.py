@@ -208,3 +208,28 @@ def test_a_coalesced_replay_of_events_the_hub_holds_sends_the_merged_text():
     merged = frames[1].json()
     assert merged["data"]["coalesced"]["count"] == BURSTS
     assert texts_by_agent([merged]) == texts_by_agent(chunks)
+
+
+def test_a_filtered_live_stream_gets_only_the_agents_live_events_then_close():
+    server = LiveServer(MEMORY)
+    try:
+        url = server.url
+        run = requests.post(f"{url}/runs", json={"task": "t", "executor": "external"})
+        run_id = int(run.json()["id"])
+        stream = SseStream(url, f"/runs/{run_id}/events/stream?agent_id=beta")
+        frames = stream.frames()
+        first = next(frames)  # the stream is open: what follows arrives live
+        for number in range(3):
+            batch = [token(agent, number) for agent in AGENTS]
+            requests.post(f"{url}/runs/{run_id}/events", json={"events": batch})
+        requests.post(f"{url}/runs/{run_id}/finish", json={"status": "completed"})
+        rest = [frame for frame in frames if frame.event is not None]
+        stream.close()
+    finally:
+        server.stop()
+
+    events = [frame for frame in [first, *rest] if frame.event is not None]
+    kinds = [frame.event for frame in events]
+    assert kinds == ["llm.stream"] * 3 + ["lifecycle.completed", "close"]
+    agents = {frame.json()["source"]["agent_id"] for frame in events[:3]}
+    assert agents == {"beta"}
