@@ -125,6 +125,7 @@ def test_the_stream_of_a_part_is_the_history_of_that_part(finished_log, name):
     streamed = feed(log, run_id, part)
 
     assert shape(streamed) == expected(stored, part)
+    assert streamed[-1].is_terminal
 
 
 def test_a_coalesced_event_carries_the_first_merged_id_and_resumes_after_the_last(
