@@ -11,8 +11,10 @@ at MAX_MERGED_CHARS so a merged event stays far below the event size limit.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import replace
 
+from runstream.domain.errors import InvalidRequest
 from runstream.domain.model import Category, StoredEvent, dump_json
 
 COALESCIBLE = "llm.stream"
@@ -34,10 +36,19 @@ class Coalescer:
         self._group: list[StoredEvent] = []
         self._texts: list[str] = []
         self._chars = 0
+        # The event starts_group looked at last, and its text: push parses once.
+        self._peeked: tuple[StoredEvent | None, str | None] = (None, None)
+
+    def _text(self, event: StoredEvent) -> str | None:
+        seen, text = self._peeked
+        if seen is not event:
+            text = _chunk_text(event)
+            self._peeked = (event, text)
+        return text
 
     def push(self, event: StoredEvent) -> list[StoredEvent]:
         """What is complete once `event` has arrived (possibly nothing)."""
-        text = _chunk_text(event)
+        text = self._text(event)
         if text is not None and self._continues(event, text):
             self._group.append(event)
             self._texts.append(text)
@@ -50,6 +61,12 @@ class Coalescer:
             self._group, self._texts, self._chars = [event], [text], len(text)
         return done
 
+    def starts_group(self, event: StoredEvent) -> bool:
+        """Whether `event` would begin a new delivered event (not merge into
+        the open group): paging counts delivered events by it."""
+        text = self._text(event)
+        return text is None or not self._continues(event, text)
+
     def flush(self) -> list[StoredEvent]:
         """The group still open, merged (call at the end of a replay)."""
         if not self._group:
@@ -61,9 +78,9 @@ class Coalescer:
     def _continues(self, event: StoredEvent, text: str) -> bool:
         if not self._group:
             return False
-        return (
-            event.event.source == self._group[-1].event.source
-            and self._chars + len(text) <= MAX_MERGED_CHARS
+        source, last = event.event.source, self._group[-1].event.source
+        return (source is last or source == last) and (
+            self._chars + len(text) <= MAX_MERGED_CHARS
         )
 
 
@@ -82,3 +99,13 @@ def coalesce(events: list[StoredEvent]) -> list[StoredEvent]:
     coalescer = Coalescer()
     merged = [out for event in events for out in coalescer.push(event)]
     return merged + coalescer.flush()
+
+
+def coalescing_wanted(values: Iterable[str]) -> bool:
+    """The `coalesce=` query values: none, or `llm.stream` (InvalidRequest else)."""
+    wanted = False
+    for value in values:
+        if value != COALESCIBLE:
+            raise InvalidRequest(f"coalesce must be {COALESCIBLE}, not {value!r}")
+        wanted = True
+    return wanted

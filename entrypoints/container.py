@@ -23,6 +23,7 @@ from runstream.application.read_events import ReadEvents
 from runstream.application.run_manager import RunManager
 from runstream.application.run_sweeper import RunSweeper
 from runstream.application.start_run import StartRun
+from runstream.application.summarize_run import SummarizeRun
 from runstream.entrypoints.config import load_config
 from runstream.entrypoints.event_logs import compose_event_log
 from runstream.entrypoints.http.frames import event_frame
@@ -146,6 +147,9 @@ class Container(containers.DeclarativeContainer):
     )
     follow_run = providers.Factory(FollowRun, runs=run_repository, events=event_log)
     get_run = providers.Factory(GetRun, runs=run_repository)
+    summarize_run = providers.Singleton(
+        SummarizeRun, runs=run_repository, events=event_log
+    )
     list_runs = providers.Factory(ListRuns, runs=run_repository)
 
     # The HTTP edge: metrics, authentication, and the per-process fan-out hub.

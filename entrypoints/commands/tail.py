@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from urllib.parse import urlencode
 
 from runstream.entrypoints.tailing.client import Service
 from runstream.entrypoints.tailing.render import JsonRenderer, Renderer, TextRenderer
@@ -12,6 +13,7 @@ from runstream.entrypoints.tailing.session import watch
 from runstream.entrypoints.tailing.stream import Follower
 
 DEFAULT_URL = "http://127.0.0.1:8080"
+CATEGORIES = ("lifecycle", "llm", "dispatch", "system")
 EPILOG = """exit status: 0 the run completed, 1 it failed, 3 it was cancelled,
 4 no such run (or its events expired), 5 the service refused the request
 (e.g. 401), 6 the service could not be reached within --give-up seconds"""
@@ -38,6 +40,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--json", action="store_true", help="raw envelopes, one a line")
     parser.add_argument(
+        "--agent",
+        action="append",
+        default=[],
+        metavar="AGENT_ID",
+        help="only this agent's events (repeatable; the run's end is always shown)",
+    )
+    parser.add_argument(
+        "--category",
+        action="append",
+        default=[],
+        choices=CATEGORIES,
+        help="only events of this category (repeatable)",
+    )
+    parser.add_argument(
+        "--raw",
+        action="store_true",
+        help="replay every token chunk as stored (default: an agent's adjacent "
+        "chunks replayed as one event)",
+    )
+    parser.add_argument(
         "--give-up",
         type=float,
         default=60.0,
@@ -58,10 +80,19 @@ def colour_wanted() -> bool:
     return sys.stdout.isatty()
 
 
+def stream_query(args: argparse.Namespace) -> str:
+    """The stream's query for the part of the run asked for."""
+    query = [("agent_id", agent) for agent in args.agent]
+    query += [("category", category) for category in args.category]
+    if not args.raw:
+        query.append(("coalesce", "llm.stream"))
+    return urlencode(query)
+
+
 def run(args: argparse.Namespace) -> int:
     renderer = renderer_for(args.json)
     follower = Follower(
-        Service(args.url, args.token),
+        Service(args.url, args.token, stream_query(args)),
         args.run_id,
         last_event_id=args.from_id,
         give_up_seconds=args.give_up,

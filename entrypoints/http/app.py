@@ -10,7 +10,7 @@ from werkzeug.exceptions import NotFound
 
 from runstream.entrypoints.background import start_fleet_duties, stop_fleet_duties
 from runstream.entrypoints.container import Container, build_container
-from runstream.entrypoints.http import errors, events, ops, runs, stream
+from runstream.entrypoints.http import errors, events, ops, runs, stream, summary
 from runstream.entrypoints.http.admission import admission_for
 from runstream.entrypoints.http.body import BODY_SLACK
 from runstream.entrypoints.http.connections import StalledWrites
@@ -48,6 +48,7 @@ def create_app(container: Container | None = None) -> Flask:
     for blueprint in (runs.bp, events.bp, stream.bp, ops.bp, viewer_bp):
         app.register_blueprint(blueprint)
     container.wire(modules=[runs, events, stream, ops])
+    summary.register(app, container)
     return app
 
 

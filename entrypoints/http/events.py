@@ -20,6 +20,7 @@ from runstream.entrypoints.http.idempotency import (
     request_idempotency,
 )
 from runstream.entrypoints.http.metrics import Metrics
+from runstream.entrypoints.http.reading import run_part
 from runstream.entrypoints.http.validation import (
     bound_arg,
     int_arg,
@@ -74,5 +75,5 @@ def read_events(
     number = run_id_of(run_id)
     start, end = bound_arg("start_id", "-"), bound_arg("end_id", "+")
     limit = int_arg("limit", 1000, 1, MAX_PAGE) or 1000
-    page = read.execute(number, start, end, limit, tenant())
+    page = read.execute(number, start, end, limit, tenant(), run_part())
     return Response(page_json(page), mimetype="application/json")

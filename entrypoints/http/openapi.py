@@ -7,6 +7,7 @@ from typing import Any
 import runstream
 from runstream.entrypoints.http.errors import DOMAIN_ERRORS, HTTP_ERRORS
 from runstream.entrypoints.http.openapi_schemas import SCHEMAS
+from runstream.entrypoints.http.reading import PART_PARAMETERS
 
 STATUS_OF = {code: status for _, code, status in DOMAIN_ERRORS}
 STATUS_OF.update({code: status for status, code in HTTP_ERRORS.items()})
@@ -105,6 +106,7 @@ def paths() -> dict[str, Any]:
                            _query("start_id", {**ids, "default": "-"}, "inclusive"),
                            _query("end_id", {**ids, "default": "+"}, "inclusive"),
                            _query("limit", _int(10000, 1000), "page size"),
+                           *PART_PARAMETERS,
                        ]),
         },
         "/runs/{run_id}/events/stream": {**run, "get": _op(
@@ -119,7 +121,11 @@ def paths() -> dict[str, Any]:
                 _query("from", {"type": "string", "enum": ["live"]},
                        "start after the newest event"),
                 _query("access_token", {"type": "string"}, "a stream token"),
+                *PART_PARAMETERS,
             ])},
+        "/runs/{run_id}/summary": {**run, "get": _op(
+            "Per-agent and per-run figures of the run",
+            {"200": _json("RunSummary", "The figures")}, "RUN_NOT_FOUND", *common)},
         "/runs/{run_id}/stream-token": {**run, "post": _op(
             "A short-lived token for this run's stream (EventSource)",
             {"200": _json("StreamToken", "The token")}, "RUN_NOT_FOUND", *common)},

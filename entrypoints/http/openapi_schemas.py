@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from runstream.entrypoints.http.errors import DOMAIN_ERRORS, HTTP_ERRORS
+from runstream.entrypoints.http.reading import SUMMARY_SCHEMA
 
 ERROR_CODES = sorted({code for _, code, _ in DOMAIN_ERRORS} | set(HTTP_ERRORS.values()))
 _TIME = {"type": "string", "format": "date-time", "nullable": True}
@@ -84,6 +85,7 @@ SCHEMAS: dict[str, Any] = {
         has_more={"type": "boolean"}, next_id={**_ID, "nullable": True}),
     "StreamToken": _object(["token", "expires_at"], token={"type": "string"},
                            expires_at={"type": "string", "format": "date-time"}),
+    "RunSummary": SUMMARY_SCHEMA,
     "Health": _object(["status"], status={"type": "string", "enum": ["ok"]}),
     "Readiness": {"type": "object", "required": ["status", "event_log",
                                                  "run_repository"],

@@ -9,6 +9,7 @@ from dependency_injector.wiring import Provide, inject
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from runstream.application.fan_out import FanOutHub
+from runstream.application.follow_part import FollowRunPart
 from runstream.application.follow_run import FollowRun
 from runstream.application.get_run import GetRun
 from runstream.domain.envelope import format_timestamp
@@ -19,6 +20,7 @@ from runstream.entrypoints.http.auth import Authenticator, authenticate, tenant
 from runstream.entrypoints.http.body import require_json_type
 from runstream.entrypoints.http.metrics import Metrics
 from runstream.entrypoints.http.pacer import Pacer, direct_writes
+from runstream.entrypoints.http.reading import hub_for, run_part
 from runstream.entrypoints.http.sse import Stream
 from runstream.entrypoints.http.validation import event_id_of, run_id_of
 
@@ -55,17 +57,23 @@ def stream_events(
 ) -> Response:
     number = run_id_of(run_id)
     after, from_live = start_position()
+    part = run_part()
     sock: Any = request.environ.get("gunicorn.socket")
+    # A selection drops events after the hub: the hub must not write to the socket.
+    direct = (
+        direct_writes(sock, request.environ) if part.selection.selects_all else None
+    )
     pacer = Pacer(
-        hub,
+        hub_for(hub, part),
         heartbeat,
         current_app.extensions["runstream.closing"],
-        direct_writes(sock, request.environ),
+        direct,
         metrics.push_seconds.observe,
     )
-    feed = follow_run(live=pacer).execute(
+    feed = FollowRunPart(follow_run, pacer).execute(
         number,
         after,
+        part,
         from_live=from_live,
         idle_seconds=heartbeat,
         tenant=tenant(),

@@ -21,10 +21,12 @@ class ServiceError(Exception):
 
 @dataclass(frozen=True)
 class Service:
-    """Where the service answers (`http://host:port`) and the API key, if any."""
+    """Where the service answers (`http://host:port`), the API key, if any, and
+    the query that selects part of a run on its stream (`agent_id=...`)."""
 
     base_url: str
     token: str | None = None
+    stream_query: str = ""
 
     def connect(self, timeout: float) -> http.client.HTTPConnection:
         parts = urlsplit(self.base_url)
@@ -33,7 +35,10 @@ class Service:
         return http.client.HTTPConnection(parts.netloc, timeout=timeout)
 
     def path(self, path: str) -> str:
-        return urlsplit(self.base_url).path.rstrip("/") + path
+        full = urlsplit(self.base_url).path.rstrip("/") + path
+        if self.stream_query and path.endswith("/events/stream"):
+            return f"{full}?{self.stream_query}"
+        return full
 
     def headers(self, **extra: str) -> dict[str, str]:
         found = {"Accept": "application/json", **extra}

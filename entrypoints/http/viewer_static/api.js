@@ -37,15 +37,24 @@ export function postJson(path, body) {
   });
 }
 
-export function history(runId, startId, limit = 1000) {
+// Part of a run (`part`: {agents, coalesce}): agent_id= for each agent, and
+// coalesce=llm.stream for a replay with an agent's adjacent chunks as one event.
+function addPart(params, part) {
+  for (const agent of (part && part.agents) || []) params.append("agent_id", agent);
+  if (part && part.coalesce) params.set("coalesce", "llm.stream");
+}
+
+export function history(runId, startId, part = null, limit = 1000) {
   const query = new URLSearchParams({ start_id: startId, limit: String(limit) });
+  addPart(query, part);
   return getJson(`/runs/${runId}/events?${query}`);
 }
 
 // The stream's address; with a key stored, a short-lived token bound to the run.
-export async function streamUrl(runId, lastEventId) {
+export async function streamUrl(runId, lastEventId, part = null) {
   const params = new URLSearchParams();
   if (lastEventId) params.set("last_event_id", lastEventId);
+  addPart(params, part);
   if (apiKey()) {
     const grant = await postJson(`/runs/${runId}/stream-token`, {});
     params.set("access_token", grant.token);

@@ -3,6 +3,9 @@
 // Work is batched per animation frame, so 10,000 events cost a few frames, not
 // 10,000 layouts. An event whose sequence was already applied is counted as a
 // duplicate and skipped (the service should never send one; the count shows it).
+// A coalesced event stands for `data.coalesced.count` events of the log, ending
+// at its sequence. With a filter (`handlers.filtered`), missing sequences are the
+// events filtered out: only the service's gap frames tell of lost events.
 
 const MAX_PER_FRAME = 2000;
 
@@ -56,14 +59,18 @@ export class Batcher {
       stats.duplicates += 1;
       return;
     }
+    const merged = (envelope.data && envelope.data.coalesced) || null;
+    const count = merged ? merged.count : 1;
     // History pages carry no gap frame: missing sequences say it instead.
-    if (envelope.sequence > stats.lastSequence + 1 && !this.gapAnnounced) {
-      this.handlers.gap({ last_event_id: stats.lastEventId, first_available_id: envelope.id });
+    const first = envelope.sequence - count + 1;
+    if (first > stats.lastSequence + 1 && !this.gapAnnounced && !this.handlers.filtered) {
+      const at = merged ? merged.first_id : envelope.id;
+      this.handlers.gap({ last_event_id: stats.lastEventId, first_available_id: at });
     }
     this.gapAnnounced = false;
     stats.lastSequence = envelope.sequence;
     stats.lastEventId = envelope.id;
-    stats.applied += 1;
+    stats.applied += count;
     this.handlers.apply(envelope);
   }
 }

@@ -38,7 +38,7 @@ export class EventApplier {
     view.seen(ms);
     if (kind === "llm.stream") {
       view.textBox.push(text(data));
-      view.tokens += 1;
+      view.tokens += data.coalesced ? data.coalesced.count : 1;
       if (view.status !== "running") view.setStatus("running");
     } else if (category === "llm") {
       this.llmEvent(view, action, data);

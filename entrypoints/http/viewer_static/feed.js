@@ -4,7 +4,8 @@
 // then the SSE stream continues after the last of them. EventSource resumes by
 // itself after a drop, sending Last-Event-ID. When it gives up (an error answer,
 // e.g. 503 while the service restarts), a new EventSource resumes with
-// ?last_event_id=. A Batcher applies what arrives.
+// ?last_event_id=. A Batcher applies what arrives. `options.part` asks both for
+// part of the run: some agents only, and replays with adjacent chunks coalesced.
 import { ApiError } from "./api.js";
 import { Batcher } from "./batcher.js";
 
@@ -42,7 +43,7 @@ export class Feed {
     try {
       let start = "-";
       while (start) {
-        const page = await options.history(options.runId, start);
+        const page = await options.history(options.runId, start, options.part);
         for (const envelope of page.events) this.batcher.add("event", envelope);
         if (page.events.length) last = page.events[page.events.length - 1];
         this.received = last ? last.id : null;
@@ -69,7 +70,7 @@ export class Feed {
       this.received ? "reconnecting…" : "connecting…");
     let url;
     try {
-      url = await options.streamUrl(options.runId, this.received);
+      url = await options.streamUrl(options.runId, this.received, options.part);
     } catch (error) {
       this.retry(error);
       return;
@@ -131,7 +132,8 @@ export class Feed {
   async probe() {
     const controller = new AbortController();
     try {
-      const url = await this.options.streamUrl(this.options.runId, this.received);
+      const { runId, part } = this.options;
+      const url = await this.options.streamUrl(runId, this.received, part);
       const response = await fetch(url, { signal: controller.signal });
       if (response.ok) return null;
       const body = await response.json().catch(() => ({}));

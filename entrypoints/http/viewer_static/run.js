@@ -3,6 +3,7 @@ import {
   ApiError, askForKey, between, formatDuration, formatTime, getJson, history, streamUrl,
 } from "./api.js";
 import { EventApplier } from "./events.js";
+import { Reading } from "./reading.js";
 import { AgentTree } from "./tree.js";
 import { EVENT_TYPES, Feed } from "./feed.js";
 
@@ -87,14 +88,23 @@ async function loadRun(onReady) {
 
 const tree = new AgentTree($("tree"));
 const applier = new EventApplier(tree, page);
+const reading = new Reading(runId, {
+  timeline: $("timeline"), figures: $("agent-figures"), filter: $("agent-filter"),
+});
 const feed = new Feed({
   runId,
   types: EVENT_TYPES,
   streamUrl,
   history,
-  apply: (envelope) => applier.apply(envelope),
+  part: reading.part,
+  filtered: reading.filtered,
+  apply(envelope) {
+    applier.apply(envelope);
+    reading.add(envelope);
+  },
   afterBatch(stats) {
     tree.flush();
+    reading.draw();
     $("run-events").textContent = stats.applied;
     $("run-last-id").textContent = stats.lastEventId || "–";
     body.dataset.events = stats.applied;
@@ -114,9 +124,11 @@ const feed = new Feed({
   },
   async closed() {
     clearInterval(ticker);
-    await loadRun(() => {});
+    reading.stop();
+    await Promise.all([loadRun(() => {}), reading.refresh()]);
     tick();
     body.dataset.streamState = "closed";
+    performance.mark("runstream:closed");
   },
   unauthorized() {
     askForKey($("auth"), () => feed.start());
@@ -126,4 +138,7 @@ const feed = new Feed({
   },
 });
 const ticker = setInterval(tick, 1000);
-loadRun(() => feed.start());
+loadRun(() => {
+  reading.follow();
+  feed.start();
+});

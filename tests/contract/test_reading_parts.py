@@ -1,0 +1,143 @@
+"""Reading part of a run gives the same result on every EventLog adapter and both
+composites: filtered and coalesced history pages, filtered and coalesced feeds,
+and resuming after a coalesced id (docs/contract.md §4, Reading part of a run)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from runstream.application.event_selection import EventSelection
+from runstream.application.follow_part import FollowRunPart
+from runstream.application.follow_run import FollowRun, Idle
+from runstream.application.read_events import ReadEvents
+from runstream.application.run_part import RunPart
+from runstream.domain.errors import RunNotFound
+from runstream.domain.ids import MIN_ID
+from runstream.domain.model import Category, Run, RunStatus
+from tests.factories import completed, event, new_run_id, run, started, token
+
+LOG = [
+    started(),
+    *[token(f"a{i} ", "alpha") for i in range(4)],
+    *[token(f"b{i} ", "beta") for i in range(3)],
+    event(Category.DISPATCH, "assigned", {"to": "beta"}),
+    token("a4 ", "alpha"),
+    token("b3 ", "beta"),
+    *[token(f"a{i} ", "alpha") for i in range(5, 9)],
+    event(),
+    completed(),
+]
+PARTS = {
+    "alpha": RunPart(EventSelection.parse(["alpha"], [])),
+    "system": RunPart(EventSelection.parse([], ["system", "dispatch"])),
+    "coalesced": RunPart(coalesce=True),
+    "beta_coalesced": RunPart(EventSelection.parse(["beta"], ["llm"]), True),
+}
+
+
+class OneRun:
+    """A RunRepository holding one finished run with the id the test chose."""
+
+    def __init__(self, run_id: int) -> None:
+        self._run = replace(run(), id=run_id, status=RunStatus.COMPLETED)
+
+    def get(self, run_id: int) -> Run:
+        if run_id != self._run.id:
+            raise RunNotFound(f"run {run_id} not found")
+        return self._run
+
+
+def shape(delivered):
+    """(sequence, category.action, agent, content, merged count) of each event."""
+    return [
+        (
+            e.sequence,
+            f"{e.category.value}.{e.action}",
+            None if e.event.source is None else e.event.source.agent_id,
+            e.event.data.get("content"),
+            (e.event.data.get("coalesced") or {}).get("count", 1),
+        )
+        for e in delivered
+    ]
+
+
+def expected(stored, part):
+    kept = [e for e in stored if part.selection.keeps(e)]
+    if not part.coalesce:
+        return shape(kept)
+    found, group = [], []
+    for e in [*kept, None]:
+        chunk = e is not None and e.category is Category.LLM
+        if group and not (chunk and e.event.source == group[-1].event.source):
+            last, text = group[-1], "".join(g.event.data["content"] for g in group)
+            agent = last.event.source.agent_id
+            found.append((last.sequence, "llm.stream", agent, text, len(group)))
+            group = []
+        if chunk:
+            group.append(e)
+        elif e is not None:
+            found += shape([e])
+    return found
+
+
+@pytest.fixture
+def finished_log(event_log):
+    run_id = new_run_id()
+    stored = event_log.append(run_id, LOG)
+    event_log.finish(run_id)
+    return event_log, run_id, stored
+
+
+def history(log, run_id, part, limit):
+    read, seen, start = ReadEvents(OneRun(run_id), log), [], MIN_ID
+    while start is not None:
+        page = read.execute(run_id, start, limit=limit, part=part)
+        seen += page.events
+        start = page.next_id
+    return seen
+
+
+def feed(log, run_id, part, after=None):
+    follow = FollowRunPart(lambda live: FollowRun(OneRun(run_id), log, live), log)
+    items = follow.execute(run_id, after, part, idle_seconds=0.05)
+    return [item for item in items if not isinstance(item, Idle)]
+
+
+@pytest.mark.parametrize("name", sorted(PARTS))
+def test_history_pages_of_a_part_are_the_same_on_every_adapter(finished_log, name):
+    log, run_id, stored = finished_log
+    part = PARTS[name]
+
+    pages = [history(log, run_id, part, limit) for limit in (1, 2, 1000)]
+
+    assert shape(pages[0]) == shape(pages[1]) == shape(pages[2])
+    assert shape(pages[2]) == expected(stored, part)
+    assert pages[2][-1].is_terminal
+
+
+@pytest.mark.parametrize("name", sorted(PARTS))
+def test_the_stream_of_a_part_is_the_history_of_that_part(finished_log, name):
+    log, run_id, stored = finished_log
+    part = PARTS[name]
+
+    streamed = feed(log, run_id, part)
+
+    assert shape(streamed) == expected(stored, part)
+    assert streamed[-1].is_terminal
+
+
+def test_a_coalesced_event_carries_the_first_merged_id_and_resumes_after_the_last(
+    finished_log,
+):
+    log, run_id, stored = finished_log
+    part = RunPart(coalesce=True)
+    replay = feed(log, run_id, part)
+    merged = replay[1]
+
+    resumed = feed(log, run_id, part, after=merged.id)
+
+    assert merged.event.data["coalesced"] == {"count": 4, "first_id": str(stored[1].id)}
+    assert (merged.id, merged.timestamp_ms) == (stored[4].id, stored[4].timestamp_ms)
+    assert shape(resumed) == shape(replay[2:])
