@@ -115,18 +115,27 @@ class RedisStreamEventLog:
         acknowledged when the stream lost events (a gap, never a reused
         sequence); see `append_planned` for a caller that knows more."""
         floor = self._acked.get(run_id, 0)
-        return self.append_planned(run_id, events, AppendPlan(floor, True, idempotency))
+        return self._append_checked(
+            run_id, events, AppendPlan(floor, True, idempotency)
+        )
 
     def append_planned(
         self, run_id: RunId, events: Sequence[NewEvent], plan: AppendPlan
     ) -> Appended:
         """`append` with the checks of `plan`; LogBehind when the stream ends
         below the floor and the plan does not allow a gap."""
+        known = self._acked.get(run_id, 0)
+        if known > plan.floor:
+            plan = replace(plan, floor=known)
+        return self._append_checked(run_id, events, plan)
+
+    def _append_checked(
+        self, run_id: RunId, events: Sequence[NewEvent], plan: AppendPlan
+    ) -> Appended:
         if not events:
             return Appended()
         check_batch_order(run_id, events)
         deadline = int(time.time() * 1000) + self._deadline_ms
-        plan = replace(plan, floor=max(plan.floor, self._acked.get(run_id, 0)))
         args = append_args(self._maxlen, self._stamp.now(), deadline, events, plan)
         try:
             reply = self._scripts.run(self._append, stream_key(run_id), args)
