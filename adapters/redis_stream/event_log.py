@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 from redis.cluster import RedisCluster
@@ -13,12 +13,17 @@ from runstream.adapters.redis_stream.cluster_wait import ClusterWait
 from runstream.adapters.redis_stream.codec import (
     SecondStamp,
     append_args,
-    parse_id,
     store_args,
     stream_key,
 )
 from runstream.adapters.redis_stream.lane import Lane
 from runstream.adapters.redis_stream.reads import ClientReads, LaneReads, Reads
+from runstream.adapters.redis_stream.replies import (
+    Fresh,
+    appended,
+    continuation_or_start,
+    replayed_id,
+)
 from runstream.adapters.redis_stream.runner import ScriptRunner
 from runstream.adapters.redis_stream.scripts import (
     APPEND,
@@ -29,10 +34,7 @@ from runstream.adapters.redis_stream.scripts import (
 from runstream.adapters.redis_stream.stream_wait import StreamWait
 from runstream.domain.append_plan import AppendPlan
 from runstream.domain.errors import (
-    IdempotencyKeyReused,
     InvalidRequest,
-    LogBehind,
-    RunNotActive,
     StorageUnavailable,
 )
 from runstream.domain.idempotency import marked, replay
@@ -115,18 +117,27 @@ class RedisStreamEventLog:
         acknowledged when the stream lost events (a gap, never a reused
         sequence); see `append_planned` for a caller that knows more."""
         floor = self._acked.get(run_id, 0)
-        return self.append_planned(run_id, events, AppendPlan(floor, True, idempotency))
+        return self._append_checked(
+            run_id, events, AppendPlan(floor, True, idempotency)
+        )
 
     def append_planned(
         self, run_id: RunId, events: Sequence[NewEvent], plan: AppendPlan
     ) -> Appended:
         """`append` with the checks of `plan`; LogBehind when the stream ends
         below the floor and the plan does not allow a gap."""
+        known = self._acked.get(run_id, 0)
+        if known > plan.floor:
+            plan = replace(plan, floor=known)
+        return self._append_checked(run_id, events, plan)
+
+    def _append_checked(
+        self, run_id: RunId, events: Sequence[NewEvent], plan: AppendPlan
+    ) -> Appended:
         if not events:
             return Appended()
         check_batch_order(run_id, events)
         deadline = int(time.time() * 1000) + self._deadline_ms
-        plan = replace(plan, floor=max(plan.floor, self._acked.get(run_id, 0)))
         args = append_args(self._maxlen, self._stamp.now(), deadline, events, plan)
         try:
             reply = self._scripts.run(self._append, stream_key(run_id), args)
@@ -134,54 +145,21 @@ class RedisStreamEventLog:
             raise _unavailable(err) from err
         if not reply[:1].isdigit():
             return self._refused(run_id, events, plan, reply)
-        if len(events) == 1:  # the common case, without the zip
-            first, ms, entry_id = reply.split(" ")
-            stored = Appended(
-                (
-                    StoredEvent(
-                        parse_id(entry_id), run_id, int(first), int(ms), events[0]
-                    ),
-                )
-            )
-        else:
-            first, ms, *ids = reply.split(" ")
-            stored = Appended(
-                StoredEvent(parse_id(entry_id), run_id, int(first) + n, int(ms), event)
-                for n, (entry_id, event) in enumerate(zip(ids, events, strict=True))
-            )
+        stored = appended(run_id, events, reply)
         self._ack(run_id, stored[-1].sequence)
         return marked(stored, plan.idempotency) if plan.idempotency else stored
 
     def _refused(
         self, run_id: RunId, events: Sequence[NewEvent], plan: AppendPlan, reply: str
     ) -> Appended:
-        """The script's answer when it stored nothing."""
-        word, _, rest = reply.partition(" ")
-        if word == "replay" and plan.idempotency is not None:
-            try:
-                kept = self._reads.range(run_id, rest, "+", len(events))
-            except REDIS_ERRORS as err:
-                raise _unavailable(err) from err
-            return replay(run_id, plan.idempotency, kept, len(events))
-        if word == "reused" and plan.idempotency is not None:
-            raise IdempotencyKeyReused(
-                f"run {run_id} already used Idempotency-Key "
-                f"{plan.idempotency.key!r} for a different request"
-            )
-        if word == "behind":
-            sequence, _, last_id = rest.partition(" ")
-            raise LogBehind(
-                f"run {run_id}: its stream ends at sequence {sequence}, below "
-                f"{plan.floor}, acknowledged before: Redis lost events",
-                int(sequence),
-                last_id,
-            )
-        if word == "late":
-            raise StorageUnavailable(
-                f"run {run_id}: Redis ran the append after the caller gave up; "
-                "nothing was stored"
-            )
-        raise RunNotActive(f"run {run_id} has finished; its log takes no more events")
+        """The script stored nothing: a replay of a known key, else an error."""
+        first_id = replayed_id(run_id, plan, reply)
+        assert plan.idempotency is not None, "only a keyed append is replayed"
+        try:
+            kept = self._reads.range(run_id, first_id, "+", len(events))
+        except REDIS_ERRORS as err:
+            raise _unavailable(err) from err
+        return replay(run_id, plan.idempotency, kept, len(events))
 
     def store(self, run_id: RunId, events: Sequence[StoredEvent]) -> int:
         return self._copy(run_id, events, new_continuation)
@@ -189,10 +167,10 @@ class RedisStreamEventLog:
     def seed(self, run_id: RunId, events: Sequence[StoredEvent]) -> int:
         """`store`, except that an empty stream may start at any sequence: the
         tail of a run's log copied from a tier that still has it."""
-        return self._copy(run_id, events, _continuation_or_start)
+        return self._copy(run_id, events, continuation_or_start)
 
     def _copy(
-        self, run_id: RunId, events: Sequence[StoredEvent], fresh_of: _Fresh
+        self, run_id: RunId, events: Sequence[StoredEvent], fresh_of: Fresh
     ) -> int:
         key = stream_key(run_id)
         # Another writer may move the log between the check and the script; the
@@ -277,14 +255,3 @@ class RedisStreamEventLog:
 
 def _unavailable(err: Exception) -> StorageUnavailable:
     return StorageUnavailable(f"the Redis event log is unavailable: {err}")
-
-
-_Fresh = Callable[[StoredEvent | None, Sequence[StoredEvent]], list[StoredEvent]]
-
-
-def _continuation_or_start(
-    last: StoredEvent | None, events: Sequence[StoredEvent]
-) -> list[StoredEvent]:
-    if last is not None or not events:
-        return new_continuation(last, events)
-    return [events[0], *new_continuation(events[0], events[1:])]

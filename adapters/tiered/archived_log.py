@@ -122,13 +122,13 @@ class ArchivedEventLog:
         limit: int = 1000,
     ) -> list[StoredEvent]:
         found = self._joined(run_id, start, end, limit)
-        if len(found) >= limit or (found and found[-1].id >= end):
+        # Nothing found: the archive was asked already.
+        if not found or len(found) >= limit or found[-1].id >= end:
             return found
         # The hot copy ended early: it may have lost events the archive has.
-        last = found[-1].sequence if found else 0
-        if last >= self._known_head(run_id):
+        if found[-1].sequence >= self._known_head(run_id):
             return found
-        after = found[-1].id.successor() if found else start
+        after = found[-1].id.successor()
         return found + self._archive.read(run_id, after, end, limit - len(found))
 
     def _joined(

@@ -87,18 +87,19 @@ def paths() -> dict[str, Any]:
         "/runs/{run_id}/cancel": {**run, "post": _op(
             "Stop the run; appends lifecycle.cancelled",
             {"200": _json("Run", "The run")}, "RUN_NOT_FOUND", "RUN_NOT_ACTIVE",
-            *common)},
+            "IDEMPOTENCY_KEY_REUSED", *common)},
         "/runs/{run_id}/finish": {**run, "post": _op(
             "End an external run; appends the terminal event",
             {"200": _json("Run", "The run")}, "INVALID_REQUEST", "RUN_NOT_FOUND",
-            "RUN_NOT_ACTIVE", "EVENT_TOO_LARGE", *common,
+            "RUN_NOT_ACTIVE", "EVENT_TOO_LARGE", "IDEMPOTENCY_KEY_REUSED", *common,
             requestBody=_body("FinishRequest"))},
         "/runs/{run_id}/events": {
             **run,
             "post": _op("Append one event or a batch (whole or not at all)",
                         {"201": _json("Appended", "Their ids and sequences")},
                         "INVALID_REQUEST", "RUN_NOT_FOUND", "RUN_NOT_ACTIVE",
-                        "EVENT_TOO_LARGE", *common, requestBody=_body("AppendRequest")),
+                        "EVENT_TOO_LARGE", "IDEMPOTENCY_KEY_REUSED", *common,
+                        requestBody=_body("AppendRequest")),
             "get": _op("A page of the run's history",
                        {"200": _json("EventPage", "Events in log order")},
                        "INVALID_REQUEST", "INVALID_EVENT_ID", "RUN_NOT_FOUND",

@@ -54,7 +54,7 @@ def test_cancel_run_stops_a_simulated_run_through_the_run_manager(container):
 
     cancelled = container.cancel_run().execute(run.id)
 
-    assert cancelled.status is RunStatus.CANCELLED
+    assert cancelled.run.status is RunStatus.CANCELLED
     assert actions(container, run.id)[-1] == "cancelled"
     assert container.run_manager().stats().runs_ended == {"cancelled": 1}
 
@@ -65,7 +65,7 @@ def test_external_runs_start_and_cancel_as_before(container):
     cancelled = container.cancel_run().execute(run.id)
 
     assert actions(container, run.id) == ["started", "cancelled"]
-    assert cancelled.status is RunStatus.CANCELLED
+    assert cancelled.run.status is RunStatus.CANCELLED
     assert container.run_manager().stats().runs_started == 0
 
 

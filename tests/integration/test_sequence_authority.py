@@ -1,0 +1,109 @@
+"""Sequence authority and idempotency keys beyond the Redis hot window: a stream
+deleted by hand or trimmed, with and without the SQL archive."""
+
+from __future__ import annotations
+
+import pytest
+
+from runstream.adapters.redis_stream.codec import stored_fields, stream_key
+from runstream.adapters.redis_stream.event_log import RedisStreamEventLog
+from runstream.adapters.redis_stream.scripts import (
+    ACTION_FROM_END,
+    CATEGORY_FROM_END,
+    DIGEST_AT,
+    KEY_AT,
+    SEQUENCE_AT,
+)
+from runstream.domain.ids import EventId
+from runstream.domain.model import Idempotency, StoredEvent
+from tests.factories import new_run_id, started, token
+from tests.services import require_redis
+from tests.support.redis_backend import _client, redis_log_backend
+from tests.support.sql_backend import sqlite_log_backend
+from tests.support.tiered_backend import archived
+
+
+@pytest.mark.parametrize("with_source", [False, True])
+@pytest.mark.parametrize("keyed", [None, Idempotency("k", "d")])
+def test_the_positions_the_scripts_read_are_the_codecs_layout(with_source, keyed):
+    event = token() if with_source else started()
+    stored = StoredEvent(EventId(1, 0), 1, 7, 0, event, keyed)
+
+    fields = ("",) + stored_fields(stored)  # Lua lists count from 1
+    n = len(fields) - 1
+
+    assert fields[SEQUENCE_AT : SEQUENCE_AT + 2] == ("sequence", "7")
+    assert fields[n - CATEGORY_FROM_END] == "event_category"
+    assert fields[n - ACTION_FROM_END] == "event_action"
+    if keyed is not None:
+        assert fields[KEY_AT : KEY_AT + 2] == ("idempotency_key", "k")
+        assert fields[DIGEST_AT : DIGEST_AT + 2] == ("idempotency_digest", "d")
+
+
+@pytest.fixture
+def redis():
+    return _client(require_redis())
+
+
+@pytest.mark.redis
+def test_alone_a_vanished_stream_continues_after_the_floor_leaving_a_gap(redis):
+    log = redis_log_backend().make()
+    run_id = new_run_id()
+    before = log.append(run_id, [started(), token(), token()])
+    redis.delete(stream_key(run_id))
+
+    after = log.append(run_id, [token("next")])
+
+    assert after[0].sequence == 4
+    assert after[0].id > before[-1].id
+    assert log.read(run_id) == after
+
+
+@pytest.mark.redis
+def test_another_process_continues_a_vanished_stream_from_the_archive(redis):
+    hot, cold = redis_log_backend(), sqlite_log_backend()
+    first = archived(hot.make(), cold.make())
+    run_id = new_run_id()
+    before = first.append(run_id, [started(), token(), token()])
+    assert first.archiver.flush()
+    redis.delete(stream_key(run_id))
+    other = archived(hot.make(), cold.make())
+
+    after = other.append(run_id, [token("next")])
+
+    assert after[0].sequence == 4
+    assert other.read(run_id) == before + after
+    assert other.info(run_id).last_sequence == 4
+
+
+@pytest.mark.redis
+def test_reads_add_what_a_shorter_redis_copy_lost(redis):
+    hot, cold = redis_log_backend(), sqlite_log_backend()
+    log = archived(hot.make(), cold.make())
+    run_id = new_run_id()
+    stored = log.append(run_id, [started(), token(), token(), token()])
+    assert log.archiver.flush()
+    redis.delete(stream_key(run_id))
+    copy = RedisStreamEventLog(redis)
+    copy.store(run_id, stored[:2])
+    reader = archived(hot.make(), cold.make())
+
+    assert reader.read(run_id) == stored
+
+
+@pytest.mark.redis
+def test_a_key_whose_batch_left_the_hot_window_is_found_in_the_archive(redis):
+    hot, cold = redis_log_backend(), sqlite_log_backend()
+    log = archived(hot.make(), cold.make())
+    run_id = new_run_id()
+    log.append(run_id, [started()])
+    request = Idempotency("early", "digest")
+    first = log.append(run_id, [token("a")], request)
+    log.append(run_id, [token("b"), token("c")])
+    assert log.archiver.flush()
+    redis.xtrim(stream_key(run_id), minid=str(first[-1].id.successor()))
+
+    again = log.append(run_id, [token("a")], request)
+
+    assert again.replayed and list(again) == list(first)
+    assert [e.sequence for e in log.read(run_id)] == [1, 2, 3, 4]
