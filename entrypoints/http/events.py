@@ -15,6 +15,7 @@ from runstream.domain.model import NewEvent
 from runstream.entrypoints.container import Container
 from runstream.entrypoints.http.auth import authenticate, tenant
 from runstream.entrypoints.http.metrics import Metrics
+from runstream.entrypoints.http.openapi import known_query_only
 from runstream.entrypoints.http.validation import (
     bound_arg,
     int_arg,
@@ -25,6 +26,7 @@ from runstream.entrypoints.http.views import page_json
 
 bp = Blueprint("events", __name__)
 bp.before_request(authenticate)
+bp.before_request(known_query_only)
 
 
 def submitted_events(max_bytes: int) -> list[NewEvent]:
