@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import logging
 import threading
+from urllib.parse import urlsplit
 
-from flask import Flask, request
+from flask import Flask, redirect, request
+from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import NotFound
+from werkzeug.routing import RequestRedirect
 
 from runstream.entrypoints.background import start_fleet_duties, stop_fleet_duties
 from runstream.entrypoints.container import Container, build_container
@@ -52,10 +55,22 @@ def create_app(container: Container | None = None) -> Flask:
     return app
 
 
-def _no_empty_segment() -> None:
-    """Routing ignores leading slashes; a path with `//` anywhere is no page."""
-    if "//" in request.environ.get("PATH_INFO", ""):
+def _no_empty_segment() -> ResponseReturnValue | None:
+    """Routing ignores leading slashes; a path with `//` anywhere is no page.
+    A missing trailing slash (`/view`) is redirected by a relative Location
+    (`view/`), never one built from the Host header."""
+    path = request.environ.get("PATH_INFO", "")
+    if "//" in path:
         raise NotFound()
+    moved = request.routing_exception
+    if isinstance(moved, RequestRedirect):
+        target = urlsplit(moved.new_url)
+        if target.path != f"{path}/":
+            raise NotFound()
+        # Relative to the page itself, so it also holds under a proxy's prefix.
+        query = f"?{target.query}" if target.query else ""
+        return redirect(f"{path.rsplit('/', 1)[-1]}/{query}", code=moved.code)
+    return None
 
 
 def begin_shutdown(app: Flask) -> None:

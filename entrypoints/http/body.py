@@ -71,6 +71,8 @@ def json_object(limit: int) -> JsonObject:
         raise InvalidRequest("the request body must be a JSON object")
     try:
         json.dumps(value, ensure_ascii=False).encode()
+    except RecursionError:
+        raise InvalidRequest("the request body is nested too deeply") from None
     except UnicodeEncodeError:
         raise InvalidRequest(
             "the request body has a string that is not valid Unicode (a lone "

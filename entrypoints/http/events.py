@@ -20,6 +20,7 @@ from runstream.entrypoints.http.idempotency import (
     request_idempotency,
 )
 from runstream.entrypoints.http.metrics import Metrics
+from runstream.entrypoints.http.openapi import known_query_only
 from runstream.entrypoints.http.reading import run_part
 from runstream.entrypoints.http.validation import (
     bound_arg,
@@ -31,6 +32,7 @@ from runstream.entrypoints.http.views import page_json
 
 bp = Blueprint("events", __name__)
 bp.before_request(authenticate)
+bp.before_request(known_query_only)
 
 
 def submitted_events(max_bytes: int) -> list[NewEvent]:

@@ -7,9 +7,26 @@ from typing import Any
 from runstream.entrypoints.http.errors import DOMAIN_ERRORS, HTTP_ERRORS
 from runstream.entrypoints.http.reading import SUMMARY_SCHEMA
 
+
+def up_to(limit: int) -> str:
+    """A regular expression for the decimal numbers 0..limit (no leading 0)."""
+    text = str(limit)
+    options = []
+    for i, digit in enumerate(text):
+        low = "1" if i == 0 else "0"
+        if digit > low:
+            below = f"[{low}-{int(digit) - 1}]"
+            options.append(f"{text[:i]}{below}[0-9]{{{len(text) - i - 1}}}")
+    options += [text, f"[1-9][0-9]{{0,{len(text) - 2}}}", "0"]
+    return "|".join(options)
+
+
+# An event id the service can make: both parts at most 2**63 - 1.
+_PART = f"(?:{up_to(2**63 - 1)})"
+ID_PATTERN = f"{_PART}-{_PART}"
 ERROR_CODES = sorted({code for _, code, _ in DOMAIN_ERRORS} | set(HTTP_ERRORS.values()))
 _TIME = {"type": "string", "format": "date-time", "nullable": True}
-_ID = {"type": "string", "pattern": "^[0-9]+-[0-9]+$"}
+_ID = {"type": "string", "pattern": f"^{ID_PATTERN}$"}
 _OBJECT = {"type": "object", "additionalProperties": True}
 _ANY: dict[str, Any] = {"nullable": True}
 
@@ -51,7 +68,8 @@ SCHEMAS: dict[str, Any] = {
     "RunRequest": _object(
         ["task"], task={"type": "string", "minLength": 1, "maxLength": 10000},
         hierarchy_id={"type": "integer", "nullable": True, "minimum": 0},
-        executor={"type": "string", "enum": ["simulated", "external"]},
+        executor={"type": "string", "enum": ["simulated", "external", None],
+                  "nullable": True},
         params={**_OBJECT, "nullable": True}),
     "FinishRequest": _object(
         ["status"], status={"type": "string", "enum": ["completed", "failed"]},

@@ -12,9 +12,10 @@ from runstream.domain.errors import DomainError
 from runstream.domain.ports import EventLog, RunRepository
 from runstream.entrypoints.container import Container
 from runstream.entrypoints.http.metrics import Metrics
-from runstream.entrypoints.http.openapi import openapi_document
+from runstream.entrypoints.http.openapi import known_query_only, openapi_document
 
 bp = Blueprint("ops", __name__)
+bp.before_request(known_query_only)
 
 
 @bp.get("/healthz")

@@ -18,6 +18,7 @@ from runstream.entrypoints.http.admission import start_admitted
 from runstream.entrypoints.http.auth import authenticate, tenant
 from runstream.entrypoints.http.body import require_json_type
 from runstream.entrypoints.http.idempotency import mark_replayed, request_idempotency
+from runstream.entrypoints.http.openapi import known_query_only
 from runstream.entrypoints.http.validation import (
     MAX_ID,
     int_arg,
@@ -32,6 +33,7 @@ from runstream.entrypoints.http.views import run_json
 
 bp = Blueprint("runs", __name__)
 bp.before_request(authenticate)
+bp.before_request(known_query_only)
 
 
 @bp.post("/runs")
@@ -65,7 +67,7 @@ def create_run(
 @bp.get("/runs")
 @inject
 def list_runs(list_runs: ListRuns = Provide[Container.list_runs]) -> Response:
-    status_text = request.args.get("status") or None
+    status_text = request.args.get("status")
     try:
         status = None if status_text is None else RunStatus(status_text)
     except ValueError:

@@ -19,6 +19,7 @@ from runstream.entrypoints.container import Container
 from runstream.entrypoints.http.auth import Authenticator, authenticate, tenant
 from runstream.entrypoints.http.body import require_json_type
 from runstream.entrypoints.http.metrics import Metrics
+from runstream.entrypoints.http.openapi import known_query_only
 from runstream.entrypoints.http.pacer import Pacer, direct_writes
 from runstream.entrypoints.http.reading import hub_for, run_part
 from runstream.entrypoints.http.sse import Stream
@@ -26,6 +27,7 @@ from runstream.entrypoints.http.validation import event_id_of, run_id_of
 
 bp = Blueprint("stream", __name__)
 bp.before_request(authenticate)
+bp.before_request(known_query_only)
 
 SSE_HEADERS = {
     "Cache-Control": "no-cache",
@@ -37,11 +39,13 @@ SSE_HEADERS = {
 def start_position() -> tuple[EventId | None, bool]:
     """Last-Event-ID header, else `last_event_id`, else the first event;
     `from=live` (without either) starts after the newest event."""
-    given = request.headers.get("Last-Event-ID") or request.args.get("last_event_id")
-    if given:
+    given = request.headers.get("Last-Event-ID")
+    if given is None:
+        given = request.args.get("last_event_id")
+    if given is not None:
         return event_id_of(given), False
     source = request.args.get("from")
-    if source not in (None, "", "live"):
+    if source not in (None, "live"):
         raise InvalidRequest("from must be live (or absent: from the first event)")
     return None, source == "live"
 

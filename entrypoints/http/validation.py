@@ -31,13 +31,15 @@ def _within_reach(event_id: EventId, text: str) -> EventId:
 
 def event_id_of(text: str) -> EventId:
     """An event id from a header or parameter (INVALID_EVENT_ID otherwise)."""
+    if text != text.strip():
+        raise InvalidEventId(f"not an event id: {text!r} (expected <ms>-<n>)")
     return _within_reach(EventId.parse(text), text)
 
 
 def bound_arg(name: str, default: str) -> EventId:
     """A history bound: an event id, `-` or `+` (INVALID_EVENT_ID otherwise)."""
     text = request.args.get(name, default)
-    if text.strip() in ("-", "+"):
+    if text in ("-", "+"):
         return parse_bound(text)
     return event_id_of(text)
 
@@ -88,7 +90,7 @@ def run_id_of(text: str) -> int:
 def int_arg(name: str, default: int | None, low: int, high: int) -> int | None:
     """An integer query parameter within [low, high], or `default` when absent."""
     text = request.args.get(name)
-    if text is None or text == "":
+    if text is None:
         return default
     stripped = text.strip()
     if not (stripped.isascii() and stripped.isdigit()) or len(stripped) > 19:

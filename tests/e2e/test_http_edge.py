@@ -240,3 +240,10 @@ def test_simulated_runs_beyond_a_tenants_concurrency_limit_are_refused(client):
     assert_error(refused, 400, "INVALID_REQUEST")
     assert str(MAX_RUNS_PER_TENANT) in refused.json["message"]
     assert admitted_again.status_code == 201
+
+
+def test_a_missing_trailing_slash_redirects_relatively_never_to_the_host_sent(client):
+    response = client.get("/view?x=1", headers={"Host": "evil.example"})
+
+    assert response.status_code == 308
+    assert response.headers["Location"] == "view/?x=1"
