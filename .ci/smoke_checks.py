@@ -16,6 +16,7 @@ import importlib.metadata
 import importlib.util
 import json
 import pkgutil
+import re
 import socket
 import sys
 import urllib.error
@@ -83,7 +84,13 @@ def check_api(base: str) -> None:
     ]
     assert kinds == [*REPLAYED, "close"], kinds
     assert f"id: {appended}" in frames[1], frames
-    print(f"smoke: {runs}: append {appended}, SSE replay ends with close")
+    viewer = call("GET", f"{base}/view/")[1].decode()
+    assets = re.findall(r'(?:src|href)="(static/[^"]+)"', viewer)
+    for asset in assets:
+        assert call("GET", f"{base}/view/{asset}")[0] == 200, asset
+    assert assets, "the viewer page links no files"
+    print(f"smoke: {runs}: append {appended}, SSE replay ends with close; "
+          f"the viewer and its {len(assets)} files answer 200")  # fmt: skip
 
 
 def intact(distribution: str) -> int:

@@ -10,6 +10,7 @@ and stamps the history at 0001; the caller then upgrades to the newest revision.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from alembic.operations import Operations
@@ -49,7 +50,7 @@ def legacy_tables_present(conn: Connection) -> bool:
     return any(name in names for name in LEGACY_TABLES)
 
 
-def adopt_legacy_tables(conn: Connection, create_heads: Any) -> None:
+def adopt_legacy_tables(conn: Connection, create_heads: Callable[[], None]) -> None:
     """Check the legacy tables and add what runstream adds; `create_heads` is
     revision 0001's function that creates `execution_event_log` (run under an
     Alembic operations context, so the table is exactly the revision's)."""
@@ -94,7 +95,7 @@ _EVENTS = table(
     *(
         column(name)
         for name in ("run_id", "id_ms", "id_seq", "sequence", "category", "action")
-    ),  # fmt: skip
+    ),
 )
 _HEADS = table(
     "execution_event_log",
@@ -111,7 +112,7 @@ _HEADS = table(
             "closed",
             "expires_at_ms",
         )
-    ),  # fmt: skip
+    ),
 )
 _TERMINAL = ("completed", "failed", "cancelled")
 

@@ -60,7 +60,9 @@ def ensure_current(engine: Engine) -> None:
     current, head = current_revision(engine), head_revision()
     if current == head:
         return
-    if current is None:
+    if current is None and _holds_legacy_tables(engine):
+        found = "holds the legacy tables but no runstream schema (adopted on upgrade)"
+    elif current is None:
         found = "has no runstream schema"
     else:
         found = f"is at schema revision {current}"
@@ -69,6 +71,11 @@ def ensure_current(engine: Engine) -> None:
         f"this runstream needs revision {head}. Run `{UPGRADE_COMMAND}` "
         "(with the same RUNSTREAM_DATABASE_URL) to create or migrate it."
     )
+
+
+def _holds_legacy_tables(engine: Engine) -> bool:
+    with storage_errors("look for legacy tables"), engine.connect() as conn:
+        return legacy_tables_present(conn)
 
 
 def upgrade(engine: Engine, progress: Callable[[str], None] | None = None) -> list[str]:

@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.e2e
 
 ASSETS = sorted(path.name for path in STATIC.iterdir() if path.is_file())
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_the_home_page_redirects_to_the_run_list(client):

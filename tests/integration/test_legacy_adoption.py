@@ -9,7 +9,12 @@ from sqlalchemy import Engine, inspect, text
 
 from runstream.adapters.mysql_legacy.engine import sql_engine
 from runstream.adapters.mysql_legacy.event_log import SqlEventLog
-from runstream.adapters.mysql_legacy.schema import current_revision, head_revision
+from runstream.adapters.mysql_legacy.schema import (
+    SchemaOutOfDate,
+    current_revision,
+    ensure_current,
+    head_revision,
+)
 from runstream.domain.model import RunId
 from runstream.entrypoints.cli import main
 from tests.factories import token
@@ -146,3 +151,14 @@ def test_a_run_id_the_database_does_not_assign_is_refused(database, capsys):
     assert code == 1
     assert "legacy table execution_run: column id must be" in capsys.readouterr().err
     assert current_revision(engine) is None
+
+
+def test_the_schema_check_names_the_legacy_tables_and_the_command(database):
+    _, engine = database
+    create_legacy_tables(engine)
+
+    with pytest.raises(SchemaOutOfDate) as caught:
+        ensure_current(engine)
+
+    assert "holds the legacy tables" in str(caught.value)
+    assert "runstream db upgrade" in str(caught.value)
