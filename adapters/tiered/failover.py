@@ -17,6 +17,7 @@ from typing import TypeVar
 
 from runstream.adapters.tiered.fleet_tier import FleetTier, FleetTiming
 from runstream.adapters.tiered.tier_record import (
+    FLUSH,
     REDIS,
     SQL,
     TO_SQL,
@@ -166,7 +167,7 @@ class FailoverEventLog:
             tier = self.fleet.current().tier
         except StorageUnavailable:
             tier = self.fleet.state.tier
-        if tier not in (REDIS, TO_SQL):
+        if tier not in (REDIS, TO_SQL, FLUSH):
             return operation(self._fallback)
         try:
             return operation(self._primary)
@@ -191,7 +192,7 @@ class FailoverEventLog:
 
     def _changed(self, before: TierState, after: TierState) -> None:
         with self._lock:
-            if before.tier in (REDIS, TO_SQL) and after.tier == SQL:
+            if before.tier in (REDIS, TO_SQL, FLUSH) and after.tier == SQL:
                 self._counts["failovers"] += 1
                 self._left_at = time.monotonic()
             elif before.tier != REDIS and after.tier == REDIS and self._left_at:

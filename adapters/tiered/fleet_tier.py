@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from runstream.adapters.tiered.tier_record import (
+    FLUSH,
     REDIS,
     SQL,
     STABLE,
@@ -23,6 +24,9 @@ from runstream.adapters.tiered.tier_record import (
 from runstream.domain.errors import DomainError, StorageUnavailable
 
 logger = logging.getLogger(__name__)
+# After a failback, Redis was re-filled from a complete archive: a run found
+# behind in it is re-seeded from the archive without another barrier.
+RECENT_BARRIER_MS = 60_000
 
 
 def wall_ms() -> int:
@@ -79,6 +83,7 @@ class FleetTier:
         self._redis_ok_ms = 0
         self._flushed_epoch = 0
         self._beaten = False
+        self._refilled_ms = 0
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self.on_change: Callable[[TierState, TierState], None] = lambda _a, _b: None
@@ -134,10 +139,29 @@ class FleetTier:
                 self._adopt(switched, time.monotonic())
         self.advance()
 
+    def redis_lost(self, why: str) -> None:
+        """Redis lost acknowledged events (a stream vanished or went back):
+        unless the fleet passed through SQL moments ago, every process must
+        flush its archive before anyone appends again, so the fleet goes
+        through SQL (`flush`: not abandoned when Redis answers). Raises
+        StorageUnavailable when it starts the barrier; returns when a recent
+        one makes the archive complete (the caller re-seeds Redis from it)."""
+        state = self._reread()
+        now = wall_ms()
+        if state.tier == REDIS and now - self._refilled_ms < RECENT_BARRIER_MS:
+            return
+        if state.tier == REDIS:
+            switched = self.record.swap(state.epoch, FLUSH, now, self.member_id, now)
+            if switched is not None:
+                logger.warning("event log: %s; the fleet flushes through SQL", why)
+                with self._lock:
+                    self._adopt(switched, time.monotonic())
+        raise StorageUnavailable(f"{why}; the fleet's archives are being flushed")
+
     def advance(self) -> None:
         """Take the next step of a switch or failback if its conditions hold."""
         state = self._reread()
-        if state.tier == TO_SQL:
+        if state.tier in (TO_SQL, FLUSH):
             self._promote(state)
         elif state.tier == SQL and self._redis_ok_recently():
             self._start_fail_back(state)
@@ -188,9 +212,11 @@ class FleetTier:
         before, self._state = self._state, state
         lease = self.timing.lease if state.tier in STABLE else 0.05
         self._valid_until = read_at + lease
-        if state.tier == TO_SQL and self._flushed_epoch < state.epoch:
+        if state.tier in (TO_SQL, FLUSH) and self._flushed_epoch < state.epoch:
             self._valid_until = 0.0  # flush first (in `_promote`)
         if before.epoch != state.epoch:
+            if state.tier == REDIS and before.tier in (SQL, TO_REDIS):
+                self._refilled_ms = wall_ms()
             self.on_change(before, state)
 
     def _beat(self) -> None:
@@ -212,7 +238,8 @@ class FleetTier:
             self._beat()
         now = wall_ms()
         alive = self.record.members(now - int(self.timing.gone * 1000))
-        if any(m.redis_ok_ms >= state.since_ms for m in alive):
+        answered = any(m.redis_ok_ms >= state.since_ms for m in alive)
+        if state.tier == TO_SQL and answered:
             self._swap(state, REDIS, "Redis answers again; switch abandoned")
             return
         others = [m for m in alive if m.member_id != self.member_id]
