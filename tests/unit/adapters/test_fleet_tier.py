@@ -10,6 +10,7 @@ import pytest
 
 from runstream.adapters.tiered.fleet_tier import FleetTier, FleetTiming
 from runstream.adapters.tiered.tier_record import (
+    FLUSH,
     REDIS,
     SQL,
     TO_REDIS,
@@ -155,3 +156,33 @@ def test_a_failback_that_fails_leaves_sql_serving(record):
 
     assert record.read().tier == SQL
     assert record.read().tier != TO_REDIS
+
+
+def test_redis_losing_events_sends_the_fleet_through_sql_even_while_it_answers(
+    record,
+):
+    a, b = Process(record, "a"), Process(record, "b")
+    a.tier.tick()
+    b.tier.tick()
+
+    with pytest.raises(StorageUnavailable, match="flushed"):
+        a.tier.redis_lost("run 7 lost events")
+    barrier = record.read().tier
+    tick_until(record, REDIS, a, b)
+
+    assert barrier == FLUSH
+    assert a.flushes == 1 and b.flushes == 1
+    assert len(a.copied_back + b.copied_back) == 1
+
+
+def test_right_after_a_failback_a_run_behind_is_reseeded_without_a_barrier(record):
+    a = Process(record, "a")
+    a.tier.tick()
+    with pytest.raises(StorageUnavailable):
+        a.tier.redis_lost("lost")
+    tick_until(record, REDIS, a)
+    epoch = record.read().epoch
+
+    a.tier.redis_lost("another run lost events")
+
+    assert record.read().epoch == epoch
