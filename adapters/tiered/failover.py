@@ -15,7 +15,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-from runstream.adapters.tiered.fleet_tier import FleetTier, FleetTiming
+from runstream.adapters.tiered.copy_back import copy_missing
+from runstream.adapters.tiered.fleet_tier import FleetTier
+from runstream.adapters.tiered.fleet_timing import FleetTiming
 from runstream.adapters.tiered.tier_record import (
     FLUSH,
     REDIS,
@@ -38,7 +40,6 @@ from runstream.domain.model import (
 from runstream.domain.ports import EventLog
 
 logger = logging.getLogger(__name__)
-PAGE = 1000
 TRACKED_RUNS = 10_000
 T = TypeVar("T")
 
@@ -205,29 +206,16 @@ class FailoverEventLog:
         run this process wrote lately) gets its missing tail in the primary."""
         with self._lock:
             runs = set(self._recent)
-        runs.update(self.fleet_record_runs(outage_ms))
+        runs.update(self._touched_runs(outage_ms))
         for run_id in sorted(runs):
             try:
-                self._copy_missing(run_id)
+                copy_missing(
+                    self._primary, self._fallback, self._primary_head(run_id), run_id
+                )
             except StorageUnavailable:
                 raise
             except DomainError:
                 logger.exception("run %s: not copied back into %s", run_id, "Redis")
 
-    def fleet_record_runs(self, outage_ms: int) -> list[RunId]:
+    def _touched_runs(self, outage_ms: int) -> list[RunId]:
         return self.fleet.record.touched_runs(max(outage_ms - 60_000, 0))
-
-    def _copy_missing(self, run_id: RunId) -> None:
-        mine = self._primary_head(run_id)
-        theirs = self._fallback.info(run_id)
-        if theirs is None or (mine is not None and mine.last_id >= theirs.last_id):
-            return
-        cursor = MIN_ID if mine is None else mine.last_id.successor()
-        while True:
-            batch = self._fallback.read(run_id, cursor, MAX_ID, PAGE)
-            if not batch:
-                break
-            self._primary.store(run_id, batch)
-            cursor = batch[-1].id.successor()
-        if theirs.closed:
-            self._primary.finish(run_id)

@@ -8,8 +8,8 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
+from runstream.adapters.tiered.fleet_timing import FleetTiming, wall_ms
 from runstream.adapters.tiered.tier_record import (
     FLUSH,
     REDIS,
@@ -27,33 +27,6 @@ logger = logging.getLogger(__name__)
 # After a failback, Redis was re-filled from a complete archive: a run found
 # behind in it is re-seeded from the archive without another barrier.
 RECENT_BARRIER_MS = 60_000
-
-
-def wall_ms() -> int:
-    return int(time.time() * 1000)
-
-
-@dataclass(frozen=True)
-class FleetTiming:
-    """Seconds. `lease`: how long a process acts on a decision it read;
-    `beat`: heartbeat period; `healthy`: a Redis-OK report this recent vetoes a
-    switch to SQL; `gone`: a process silent this long is no longer waited for;
-    `in_flight`: bound on a write already sent when a lease lapses (the Redis
-    timeout plus the append script's 1 s of skew); `takeover`: a failback not
-    done in this long is redone by another process; `settle`: how long a write
-    waits for a switch to end before it answers 503."""
-
-    lease: float = 2.0
-    beat: float = 0.5
-    healthy: float = 1.5
-    gone: float = 5.0
-    in_flight: float = 3.0
-    takeover: float = 30.0
-    settle: float = 8.0
-
-    @property
-    def fence_ms(self) -> int:
-        return int((self.lease + self.in_flight) * 1000)
 
 
 class FleetTier:

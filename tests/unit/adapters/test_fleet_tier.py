@@ -8,7 +8,8 @@ import time
 
 import pytest
 
-from runstream.adapters.tiered.fleet_tier import FleetTier, FleetTiming
+from runstream.adapters.tiered.fleet_tier import FleetTier
+from runstream.adapters.tiered.fleet_timing import FleetTiming
 from runstream.adapters.tiered.tier_record import (
     FLUSH,
     REDIS,
