@@ -95,7 +95,8 @@ class FailoverEventLog:
             timing=timing or FleetTiming(beat=probe_backoff[0] * 5),
         )
         self.fleet.on_change = self._changed
-        self.fleet.start()
+        if record is not None:
+            self.fleet.start()  # a fleet: heartbeats from the start
 
     @property
     def primary(self) -> EventLog:
@@ -192,6 +193,8 @@ class FailoverEventLog:
                 self._recent.popitem(last=False)
 
     def _changed(self, before: TierState, after: TierState) -> None:
+        if after.tier != REDIS:
+            self.fleet.start()  # alone: probing Redis matters from now on
         with self._lock:
             if before.tier in (REDIS, TO_SQL, FLUSH) and after.tier == SQL:
                 self._counts["failovers"] += 1
