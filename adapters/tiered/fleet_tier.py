@@ -188,7 +188,7 @@ class FleetTier:
         if state.tier in (TO_SQL, FLUSH) and self._flushed_epoch < state.epoch:
             self._valid_until = 0.0  # flush first (in `_promote`)
         if before.epoch != state.epoch:
-            if state.tier == REDIS and before.tier in (SQL, TO_REDIS):
+            if state.tier == REDIS and before.tier in (SQL, TO_REDIS, FLUSH):
                 self._refilled_ms = wall_ms()
             self.on_change(before, state)
 
@@ -211,13 +211,19 @@ class FleetTier:
             self._beat()
         now = wall_ms()
         alive = self.record.members(now - int(self.timing.gone * 1000))
-        answered = any(m.redis_ok_ms >= state.since_ms for m in alive)
+        answered = any(m.redis_ok_ms > state.since_ms for m in alive)
         if state.tier == TO_SQL and answered:
             self._swap(state, REDIS, "Redis answers again; switch abandoned")
             return
         others = [m for m in alive if m.member_id != self.member_id]
         fenced = not others or now >= state.since_ms + self.timing.fence_ms
-        if fenced and all(m.flushed_epoch >= state.epoch for m in alive):
+        if not fenced or any(m.flushed_epoch < state.epoch for m in alive):
+            return
+        if state.tier == FLUSH and answered:
+            # Redis is up and every archive is complete: Redis serves again,
+            # runs it lost are re-seeded from the archive as they are appended.
+            self._swap(state, REDIS, "every archive flushed; Redis serves again")
+        else:
             self._swap(state, SQL, "every process let go of Redis; SQL serves")
 
     def _start_fail_back(self, state: TierState) -> None:
