@@ -35,10 +35,12 @@ def compose_event_log(
     archived = ArchivedEventLog(hot, cold, Archiver(hot, cold, on_finished=hot.finish))
     if fallback == "none":
         return archived
-    return FailoverEventLog(
+    failover = FailoverEventLog(
         archived,
         cold,
         before_failover=lambda: archived.archiver.flush(timeout=5.0),
         primary_head=hot.info,
         record=tier_record() if tier_record is not None else None,
     )
+    archived.on_behind = failover.fleet.redis_lost
+    return failover

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 
 from runstream.adapters.tiered.archiver import Archiver
@@ -57,6 +57,9 @@ class ArchivedEventLog:
         self._archive = archive
         self.archiver = archiver
         self._heads = KnownHeads(refresh_seconds)
+        # In a fleet, other processes' archives may still queue what Redis
+        # lost: the fleet flushes them all first (FleetTier.redis_lost).
+        self.on_behind: Callable[[str], None] = lambda _why: None
 
     def append(
         self,
@@ -71,6 +74,7 @@ class ArchivedEventLog:
             stored = self._hot.append_planned(run_id, events, plan)
         except LogBehind as behind:
             logger.warning("%s; copying the archive's tail back", behind)
+            self.on_behind(str(behind))
             self.archiver.flush(timeout=5.0)
             reseed(self._hot, self._archive, run_id, behind.last_id)
             stored = self._hot.append_planned(run_id, events, replace(plan, gap=True))

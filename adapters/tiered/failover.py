@@ -15,8 +15,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-from runstream.adapters.tiered.fleet_tier import FleetTier, FleetTiming
+from runstream.adapters.tiered.copy_back import copy_missing
+from runstream.adapters.tiered.fleet_tier import FleetTier
+from runstream.adapters.tiered.fleet_timing import FleetTiming
 from runstream.adapters.tiered.tier_record import (
+    FLUSH,
     REDIS,
     SQL,
     TO_SQL,
@@ -37,7 +40,6 @@ from runstream.domain.model import (
 from runstream.domain.ports import EventLog
 
 logger = logging.getLogger(__name__)
-PAGE = 1000
 TRACKED_RUNS = 10_000
 T = TypeVar("T")
 
@@ -93,7 +95,8 @@ class FailoverEventLog:
             timing=timing or FleetTiming(beat=probe_backoff[0] * 5),
         )
         self.fleet.on_change = self._changed
-        self.fleet.start()
+        if record is not None:
+            self.fleet.start()  # a fleet: heartbeats from the start
 
     @property
     def primary(self) -> EventLog:
@@ -166,7 +169,7 @@ class FailoverEventLog:
             tier = self.fleet.current().tier
         except StorageUnavailable:
             tier = self.fleet.state.tier
-        if tier not in (REDIS, TO_SQL):
+        if tier not in (REDIS, TO_SQL, FLUSH):
             return operation(self._fallback)
         try:
             return operation(self._primary)
@@ -190,8 +193,10 @@ class FailoverEventLog:
                 self._recent.popitem(last=False)
 
     def _changed(self, before: TierState, after: TierState) -> None:
+        if after.tier != REDIS:
+            self.fleet.start()  # alone: probing Redis matters from now on
         with self._lock:
-            if before.tier in (REDIS, TO_SQL) and after.tier == SQL:
+            if before.tier in (REDIS, TO_SQL, FLUSH) and after.tier == SQL:
                 self._counts["failovers"] += 1
                 self._left_at = time.monotonic()
             elif before.tier != REDIS and after.tier == REDIS and self._left_at:
@@ -204,29 +209,16 @@ class FailoverEventLog:
         run this process wrote lately) gets its missing tail in the primary."""
         with self._lock:
             runs = set(self._recent)
-        runs.update(self.fleet_record_runs(outage_ms))
+        runs.update(self._touched_runs(outage_ms))
         for run_id in sorted(runs):
             try:
-                self._copy_missing(run_id)
+                copy_missing(
+                    self._primary, self._fallback, self._primary_head(run_id), run_id
+                )
             except StorageUnavailable:
                 raise
             except DomainError:
                 logger.exception("run %s: not copied back into %s", run_id, "Redis")
 
-    def fleet_record_runs(self, outage_ms: int) -> list[RunId]:
+    def _touched_runs(self, outage_ms: int) -> list[RunId]:
         return self.fleet.record.touched_runs(max(outage_ms - 60_000, 0))
-
-    def _copy_missing(self, run_id: RunId) -> None:
-        mine = self._primary_head(run_id)
-        theirs = self._fallback.info(run_id)
-        if theirs is None or (mine is not None and mine.last_id >= theirs.last_id):
-            return
-        cursor = MIN_ID if mine is None else mine.last_id.successor()
-        while True:
-            batch = self._fallback.read(run_id, cursor, MAX_ID, PAGE)
-            if not batch:
-                break
-            self._primary.store(run_id, batch)
-            cursor = batch[-1].id.successor()
-        if theirs.closed:
-            self._primary.finish(run_id)

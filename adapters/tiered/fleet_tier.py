@@ -8,9 +8,10 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
+from runstream.adapters.tiered.fleet_timing import FleetTiming, wall_ms
 from runstream.adapters.tiered.tier_record import (
+    FLUSH,
     REDIS,
     SQL,
     STABLE,
@@ -23,33 +24,9 @@ from runstream.adapters.tiered.tier_record import (
 from runstream.domain.errors import DomainError, StorageUnavailable
 
 logger = logging.getLogger(__name__)
-
-
-def wall_ms() -> int:
-    return int(time.time() * 1000)
-
-
-@dataclass(frozen=True)
-class FleetTiming:
-    """Seconds. `lease`: how long a process acts on a decision it read;
-    `beat`: heartbeat period; `healthy`: a Redis-OK report this recent vetoes a
-    switch to SQL; `gone`: a process silent this long is no longer waited for;
-    `in_flight`: bound on a write already sent when a lease lapses (the Redis
-    timeout plus the append script's 1 s of skew); `takeover`: a failback not
-    done in this long is redone by another process; `settle`: how long a write
-    waits for a switch to end before it answers 503."""
-
-    lease: float = 2.0
-    beat: float = 0.5
-    healthy: float = 1.5
-    gone: float = 5.0
-    in_flight: float = 3.0
-    takeover: float = 30.0
-    settle: float = 8.0
-
-    @property
-    def fence_ms(self) -> int:
-        return int((self.lease + self.in_flight) * 1000)
+# After a failback, Redis was re-filled from a complete archive: a run found
+# behind in it is re-seeded from the archive without another barrier.
+RECENT_BARRIER_MS = 60_000
 
 
 class FleetTier:
@@ -79,6 +56,7 @@ class FleetTier:
         self._redis_ok_ms = 0
         self._flushed_epoch = 0
         self._beaten = False
+        self._refilled_ms = 0
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self.on_change: Callable[[TierState, TierState], None] = lambda _a, _b: None
@@ -134,10 +112,29 @@ class FleetTier:
                 self._adopt(switched, time.monotonic())
         self.advance()
 
+    def redis_lost(self, why: str) -> None:
+        """Redis lost acknowledged events (a stream vanished or went back):
+        unless the fleet passed through SQL moments ago, every process must
+        flush its archive before anyone appends again, so the fleet goes
+        through SQL (`flush`: not abandoned when Redis answers). Raises
+        StorageUnavailable when it starts the barrier; returns when a recent
+        one makes the archive complete (the caller re-seeds Redis from it)."""
+        state = self._reread()
+        now = wall_ms()
+        if state.tier == REDIS and now - self._refilled_ms < RECENT_BARRIER_MS:
+            return
+        if state.tier == REDIS:
+            switched = self.record.swap(state.epoch, FLUSH, now, self.member_id, now)
+            if switched is not None:
+                logger.warning("event log: %s; the fleet flushes through SQL", why)
+                with self._lock:
+                    self._adopt(switched, time.monotonic())
+        raise StorageUnavailable(f"{why}; the fleet's archives are being flushed")
+
     def advance(self) -> None:
         """Take the next step of a switch or failback if its conditions hold."""
         state = self._reread()
-        if state.tier == TO_SQL:
+        if state.tier in (TO_SQL, FLUSH):
             self._promote(state)
         elif state.tier == SQL and self._redis_ok_recently():
             self._start_fail_back(state)
@@ -188,9 +185,11 @@ class FleetTier:
         before, self._state = self._state, state
         lease = self.timing.lease if state.tier in STABLE else 0.05
         self._valid_until = read_at + lease
-        if state.tier == TO_SQL and self._flushed_epoch < state.epoch:
+        if state.tier in (TO_SQL, FLUSH) and self._flushed_epoch < state.epoch:
             self._valid_until = 0.0  # flush first (in `_promote`)
         if before.epoch != state.epoch:
+            if state.tier == REDIS and before.tier in (SQL, TO_REDIS, FLUSH):
+                self._refilled_ms = wall_ms()
             self.on_change(before, state)
 
     def _beat(self) -> None:
@@ -212,12 +211,19 @@ class FleetTier:
             self._beat()
         now = wall_ms()
         alive = self.record.members(now - int(self.timing.gone * 1000))
-        if any(m.redis_ok_ms >= state.since_ms for m in alive):
+        answered = any(m.redis_ok_ms > state.since_ms for m in alive)
+        if state.tier == TO_SQL and answered:
             self._swap(state, REDIS, "Redis answers again; switch abandoned")
             return
         others = [m for m in alive if m.member_id != self.member_id]
         fenced = not others or now >= state.since_ms + self.timing.fence_ms
-        if fenced and all(m.flushed_epoch >= state.epoch for m in alive):
+        if not fenced or any(m.flushed_epoch < state.epoch for m in alive):
+            return
+        if state.tier == FLUSH and answered:
+            # Redis is up and every archive is complete: Redis serves again,
+            # runs it lost are re-seeded from the archive as they are appended.
+            self._swap(state, REDIS, "every archive flushed; Redis serves again")
+        else:
             self._swap(state, SQL, "every process let go of Redis; SQL serves")
 
     def _start_fail_back(self, state: TierState) -> None:

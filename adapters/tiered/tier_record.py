@@ -10,13 +10,15 @@ from typing import Protocol
 from runstream.domain.model import RunId
 
 REDIS, TO_SQL, SQL, TO_REDIS = "redis", "to_sql", "sql", "to_redis"
+# Redis lost acknowledged events: like to_sql, but not abandoned when Redis answers.
+FLUSH = "flush"
 STABLE = (REDIS, SQL)
 
 
 @dataclass(frozen=True)
 class TierState:
-    """`tier` takes appends (`to_sql`/`to_redis`: nobody, a switch is under
-    way); `epoch` grows with every change; `since_ms` is when this state began,
+    """`tier` takes appends (`to_sql`/`flush`/`to_redis`: nobody, a switch is
+    under way); `epoch` grows with every change; `since_ms` is when this state began,
     `outage_ms` when the fleet last left Redis (wall-clock milliseconds)."""
 
     epoch: int

@@ -37,14 +37,24 @@ def stop_redis(fleet, redis) -> None:
     fleet.link_a.restore()
 
 
+def failovers(url: str) -> float:
+    metrics = requests.get(f"{url}/metrics", timeout=10).text
+    line = next(
+        x
+        for x in metrics.splitlines()
+        if x.startswith("runstream_event_log_failovers ")
+    )
+    return float(line.split()[1])
+
+
 @pytest.mark.parametrize(
-    "outage",
+    ("outage", "fleet_fails_over"),
     [
-        pytest.param(cut_link_of_a, id="one_process_cut_off"),
-        pytest.param(stop_redis, id="redis_stopped_for_all"),
+        pytest.param(cut_link_of_a, False, id="one_process_cut_off"),
+        pytest.param(stop_redis, True, id="redis_stopped_for_all"),
     ],
 )
-def test_one_run_appended_through_two_processes_keeps_one_log(outage):
+def test_one_run_appended_through_two_processes_keeps_one_log(outage, fleet_fails_over):
     with RedisServer(appendonly=True) as redis, fleet_of_two(redis) as fleet:
         run = requests.post(
             f"{fleet.b.url}/runs", json={"task": "one log", "executor": "external"},
@@ -63,9 +73,13 @@ def test_one_run_appended_through_two_processes_keeps_one_log(outage):
             timeout=30,
         )  # fmt: skip
         logs = histories(fleet.urls, run["id"])
+        switches = failovers(fleet.b.url)
 
     assert not thread.is_alive()
     assert finished.status_code == 200, finished.text
     assert len(producer.acknowledged) > 50
     assert log_violations(logs, producer.acknowledged) == []
     assert logs[0][-1]["event"] == {"category": "lifecycle", "action": "completed"}
+    assert (switches > 0) is fleet_fails_over
+    if not fleet_fails_over:
+        assert producer.refusals[503] > 0

@@ -8,8 +8,10 @@ import time
 
 import pytest
 
-from runstream.adapters.tiered.fleet_tier import FleetTier, FleetTiming
+from runstream.adapters.tiered.fleet_tier import FleetTier
+from runstream.adapters.tiered.fleet_timing import FleetTiming
 from runstream.adapters.tiered.tier_record import (
+    FLUSH,
     REDIS,
     SQL,
     TO_REDIS,
@@ -106,9 +108,9 @@ def test_a_switch_is_abandoned_when_a_process_reaches_redis_meanwhile(record):
     a.tier.redis_failed(StorageUnavailable("down"))
 
     b.redis_up = True
-    b.tier.tick()
+    tick_until(record, REDIS, b)
 
-    assert record.read().tier == REDIS
+    assert record.read().epoch == 2  # to_sql, then straight back to redis
 
 
 def test_a_write_during_a_switch_waits_then_answers_unavailable(record):
@@ -155,3 +157,46 @@ def test_a_failback_that_fails_leaves_sql_serving(record):
 
     assert record.read().tier == SQL
     assert record.read().tier != TO_REDIS
+
+
+def test_redis_losing_events_holds_appends_until_every_archive_is_flushed(
+    record,
+):
+    a, b = Process(record, "a"), Process(record, "b")
+    a.tier.tick()
+    b.tier.tick()
+
+    with pytest.raises(StorageUnavailable, match="flushed"):
+        a.tier.redis_lost("run 7 lost events")
+    barrier = record.read().tier
+    tick_until(record, REDIS, a, b)
+
+    assert barrier == FLUSH
+    assert a.flushes == 1 and b.flushes == 1
+    assert a.copied_back == b.copied_back == []
+
+
+def test_right_after_a_failback_a_run_behind_is_reseeded_without_a_barrier(record):
+    a = Process(record, "a")
+    a.tier.tick()
+    with pytest.raises(StorageUnavailable):
+        a.tier.redis_lost("lost")
+    tick_until(record, REDIS, a)
+    epoch = record.read().epoch
+
+    a.tier.redis_lost("another run lost events")
+
+    assert record.read().epoch == epoch
+
+
+def test_redis_losing_events_while_it_is_down_fails_over_to_sql(record):
+    a, b = Process(record, "a"), Process(record, "b")
+    a.tier.tick()
+    b.tier.tick()
+    a.redis_up = b.redis_up = False
+
+    with pytest.raises(StorageUnavailable):
+        a.tier.redis_lost("run 7 lost events")
+    tick_until(record, SQL, a, b)
+
+    assert a.flushes == 1 and b.flushes == 1
