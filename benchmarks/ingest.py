@@ -28,6 +28,7 @@ import requests
 from benchmarks.load_parts import Clients, Process, children_of
 from runstream.adapters.mysql_legacy.engine import build_engine
 from runstream.adapters.mysql_legacy.schema import upgrade
+from runstream.entrypoints.producer.transport import Transport
 from tests.e2e.live_server import LiveServer
 from tests.services import MYSQL_SERVER_URL
 from tests.support.sql_backend import fresh_mysql_database
@@ -39,6 +40,17 @@ MODES = {"a) POST per token": "post", "b) client, single tokens": "client",
 
 def tree_cpu(pid: int) -> float:
     return sum(Process(p).cpu_seconds() for p in [pid, *children_of(pid)])
+
+
+def healthz_cpu(server: LiveServer, requests_made: int = 300) -> float:
+    """The service's CPU per bare `GET /healthz`: the scale for the figures
+    (a loaded machine inflates every CPU figure alike)."""
+    transport = Transport(server.url)
+    used = tree_cpu(server.process.pid)
+    for _ in range(requests_made):
+        transport.request("GET", "/healthz")
+    transport.close()
+    return (tree_cpu(server.process.pid) - used) / requests_made * 1e6
 
 
 def measure(server: LiveServer, mode: str, args: argparse.Namespace) -> dict[str, Any]:
@@ -70,9 +82,12 @@ def measure(server: LiveServer, mode: str, args: argparse.Namespace) -> dict[str
     }
 
 
-def report(found: dict[str, dict[str, Any]], args: argparse.Namespace) -> None:
+def report(
+    found: dict[str, dict[str, Any]], args: argparse.Namespace, healthz: float
+) -> None:
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    print(f"\narchive: {args.archive}; load average: {load}")
+    print(f"\narchive: {args.archive}; load average: {load}; "
+          f"GET /healthz: {healthz:.0f} us CPU per request")  # fmt: skip
     print(f"{'':26}" + "".join(f"{name:>28}" for name in found))
     for row in next(iter(found.values())):
         cells = "".join(f"{values[row]:>28.1f}" for values in found.values())
@@ -100,6 +115,7 @@ def main() -> int:
             "RUNSTREAM_HEARTBEAT_SECONDS": "15",
         })  # fmt: skip
         try:
+            healthz = healthz_cpu(server)
             found = {
                 name: measure(server, mode, args)
                 for name, mode in MODES.items()
@@ -107,7 +123,7 @@ def main() -> int:
             }
         finally:
             server.stop()
-    report(found, args)
+    report(found, args, healthz)
     return 0
 
 
