@@ -68,8 +68,11 @@ def send_with_retries(
             failure: Exception = err
         except ConnectionFailed as err:
             ambiguous = ambiguous or err.sent
-            if err.stale and attempt == 0:
-                continue  # the server closed an idle keep-alive: ask again now
+            if err.stale and attempt == 0:  # closed while idle: ask again now
+                logger.debug(
+                    "%s %s: connection closed (%s); retrying", method, path, err
+                )
+                continue
             failure = err
         log = logger.debug if warned else logger.warning
         log("%s %s failed (%s); retrying", method, path, failure)

@@ -69,7 +69,7 @@ def cut_repeatedly(proxy: TcpProxy, times: int, cuts: list[int]) -> None:
 
 
 def test_connections_cut_mid_request_store_every_event_once(tmp_path, caplog):
-    caplog.set_level(logging.WARNING, logger="runstream.producer")
+    caplog.set_level(logging.DEBUG, logger="runstream.producer")
     with local_service(tmp_path, "sqlite") as service:
         proxy = TcpProxy((service.host, service.port))
         agent = SteadyAgent(
