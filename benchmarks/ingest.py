@@ -53,18 +53,28 @@ def healthz_cpu(server: LiveServer, requests_made: int = 300) -> float:
     return (tree_cpu(server.process.pid) - used) / requests_made * 1e6
 
 
+def append_requests(server: LiveServer) -> int:
+    """Append requests the service has answered (its append-time histogram)."""
+    text = requests.get(f"{server.url}/metrics", timeout=10).text
+    for line in text.splitlines():
+        if line.startswith("runstream_append_seconds_count"):
+            return int(float(line.split()[-1]))
+    return 0
+
+
 def measure(server: LiveServer, mode: str, args: argparse.Namespace) -> dict[str, Any]:
     made = [requests.post(f"{server.url}/runs", json={"task": f"ingest {mode}",
             "executor": "external"}, timeout=10) for _ in range(args.runs)]  # fmt: skip
     run_ids = [r.json()["id"] for r in made]
     clients = Clients(server.port, [f"/runs/{r}/events/stream" for r in run_ids])
-    cpu = tree_cpu(server.process.pid)
+    cpu, requests_before = tree_cpu(server.process.pid), append_requests(server)
     command = [sys.executable, "-m", "benchmarks.ingest_producers", mode, server.url,
                str(args.rate), str(args.seconds), *map(str, run_ids)]  # fmt: skip
     sent = json.loads(subprocess.run(command, check=True, capture_output=True,
                                      text=True).stdout)  # fmt: skip
     time.sleep(1.0)  # the archive's last tick
     used = tree_cpu(server.process.pid) - cpu
+    made_requests = append_requests(server) - requests_before
     clients.finish()
     for run_id in run_ids:
         requests.post(f"{server.url}/runs/{run_id}/finish",
@@ -75,6 +85,7 @@ def measure(server: LiveServer, mode: str, args: argparse.Namespace) -> dict[str
         "events sent": sent["sent"],
         "events delivered (SSE)": seen["received"],
         "duplicates": seen["duplicates"],
+        "events per request": sent["sent"] / max(made_requests, 1),
         "server CPU us/event": used / sent["sent"] * 1e6,
         "events/s stored": sent["sent"] / sent["seconds"],
         "emit->SSE p50 ms": (latency["0.5"] or 0) * 1000,
