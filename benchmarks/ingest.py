@@ -28,6 +28,7 @@ import requests
 from benchmarks.load_parts import Clients, Process, children_of
 from runstream.adapters.mysql_legacy.engine import build_engine
 from runstream.adapters.mysql_legacy.schema import upgrade
+from runstream.entrypoints.producer.transport import Transport
 from tests.e2e.live_server import LiveServer
 from tests.services import MYSQL_SERVER_URL
 from tests.support.sql_backend import fresh_mysql_database
@@ -41,18 +42,39 @@ def tree_cpu(pid: int) -> float:
     return sum(Process(p).cpu_seconds() for p in [pid, *children_of(pid)])
 
 
+def healthz_cpu(server: LiveServer, requests_made: int = 300) -> float:
+    """The service's CPU per bare `GET /healthz`: the scale for the figures
+    (a loaded machine inflates every CPU figure alike)."""
+    transport = Transport(server.url)
+    used = tree_cpu(server.process.pid)
+    for _ in range(requests_made):
+        transport.request("GET", "/healthz")
+    transport.close()
+    return (tree_cpu(server.process.pid) - used) / requests_made * 1e6
+
+
+def append_requests(server: LiveServer) -> int:
+    """Append requests the service has answered (its append-time histogram)."""
+    text = requests.get(f"{server.url}/metrics", timeout=10).text
+    for line in text.splitlines():
+        if line.startswith("runstream_append_seconds_count"):
+            return int(float(line.split()[-1]))
+    return 0
+
+
 def measure(server: LiveServer, mode: str, args: argparse.Namespace) -> dict[str, Any]:
     made = [requests.post(f"{server.url}/runs", json={"task": f"ingest {mode}",
             "executor": "external"}, timeout=10) for _ in range(args.runs)]  # fmt: skip
     run_ids = [r.json()["id"] for r in made]
     clients = Clients(server.port, [f"/runs/{r}/events/stream" for r in run_ids])
-    cpu = tree_cpu(server.process.pid)
+    cpu, requests_before = tree_cpu(server.process.pid), append_requests(server)
     command = [sys.executable, "-m", "benchmarks.ingest_producers", mode, server.url,
                str(args.rate), str(args.seconds), *map(str, run_ids)]  # fmt: skip
     sent = json.loads(subprocess.run(command, check=True, capture_output=True,
                                      text=True).stdout)  # fmt: skip
     time.sleep(1.0)  # the archive's last tick
     used = tree_cpu(server.process.pid) - cpu
+    made_requests = append_requests(server) - requests_before
     clients.finish()
     for run_id in run_ids:
         requests.post(f"{server.url}/runs/{run_id}/finish",
@@ -63,6 +85,7 @@ def measure(server: LiveServer, mode: str, args: argparse.Namespace) -> dict[str
         "events sent": sent["sent"],
         "events delivered (SSE)": seen["received"],
         "duplicates": seen["duplicates"],
+        "events per request": sent["sent"] / max(made_requests, 1),
         "server CPU us/event": used / sent["sent"] * 1e6,
         "events/s stored": sent["sent"] / sent["seconds"],
         "emit->SSE p50 ms": (latency["0.5"] or 0) * 1000,
@@ -70,9 +93,12 @@ def measure(server: LiveServer, mode: str, args: argparse.Namespace) -> dict[str
     }
 
 
-def report(found: dict[str, dict[str, Any]], args: argparse.Namespace) -> None:
+def report(
+    found: dict[str, dict[str, Any]], args: argparse.Namespace, healthz: float
+) -> None:
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    print(f"\narchive: {args.archive}; load average: {load}")
+    print(f"\narchive: {args.archive}; load average: {load}; "
+          f"GET /healthz: {healthz:.0f} us CPU per request")  # fmt: skip
     print(f"{'':26}" + "".join(f"{name:>28}" for name in found))
     for row in next(iter(found.values())):
         cells = "".join(f"{values[row]:>28.1f}" for values in found.values())
@@ -100,6 +126,7 @@ def main() -> int:
             "RUNSTREAM_HEARTBEAT_SECONDS": "15",
         })  # fmt: skip
         try:
+            healthz = healthz_cpu(server)
             found = {
                 name: measure(server, mode, args)
                 for name, mode in MODES.items()
@@ -107,7 +134,7 @@ def main() -> int:
             }
         finally:
             server.stop()
-    report(found, args)
+    report(found, args, healthz)
     return 0
 
 

@@ -56,7 +56,7 @@ def send_with_retries(
     """The service's 2xx answer; ServiceError for a final refusal (4xx);
     GaveUp when retries ran out or `abandon` was set."""
     started = time.monotonic()
-    ambiguous = False
+    ambiguous = warned = False
     for attempt in range(1 << 62):
         if abandon.is_set():
             break
@@ -68,9 +68,15 @@ def send_with_retries(
             failure: Exception = err
         except ConnectionFailed as err:
             ambiguous = ambiguous or err.sent
+            if err.stale and attempt == 0:  # closed while idle: ask again now
+                logger.debug(
+                    "%s %s: connection closed (%s); retrying", method, path, err
+                )
+                continue
             failure = err
-        log = logger.warning if attempt == 0 else logger.debug
+        log = logger.debug if warned else logger.warning
         log("%s %s failed (%s); retrying", method, path, failure)
+        warned = True
         budget = policy.retry_for
         if budget is not None and time.monotonic() - started > budget:
             break

@@ -36,11 +36,13 @@ class ServiceError(Exception):
 
 class ConnectionFailed(Exception):
     """The request may or may not have reached the service (timeout, reset,
-    refused, closed mid-answer); `sent` is False when it surely did not."""
+    refused, closed mid-answer); `sent` is False when it surely did not.
+    `stale` is a kept-alive connection the server had closed while idle."""
 
-    def __init__(self, reason: BaseException, sent: bool) -> None:
+    def __init__(self, reason: BaseException, sent: bool, stale: bool) -> None:
         super().__init__(f"{type(reason).__name__}: {reason}")
         self.sent = sent
+        self.stale = stale
 
 
 @dataclass(frozen=True)
@@ -83,7 +85,7 @@ class Transport:
             headers["Content-Type"] = "application/json"
         if idempotency_key is not None:
             headers["Idempotency-Key"] = idempotency_key
-        sent = False
+        sent, reused = False, self._connection is not None
         try:
             connection = self._connect()
             connection.request(method, self._prefix + path, body, headers)
@@ -92,7 +94,8 @@ class Transport:
             raw = response.read()
         except (OSError, http.client.HTTPException) as err:
             self.close()
-            raise ConnectionFailed(err, sent and not _refused(err)) from err
+            stale = reused and isinstance(err, _CLOSED_WHILE_IDLE)
+            raise ConnectionFailed(err, sent and not _refused(err), stale) from err
         if response.getheader("Connection", "").lower() == "close":
             self.close()
         replayed = response.getheader("Idempotent-Replayed", "") == "true"
@@ -116,6 +119,13 @@ class Transport:
             if sock is not None:  # small requests: send each one at once
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return self._connection
+
+
+_CLOSED_WHILE_IDLE = (
+    http.client.RemoteDisconnected,
+    BrokenPipeError,
+    ConnectionResetError,
+)
 
 
 def _refused(err: BaseException) -> bool:

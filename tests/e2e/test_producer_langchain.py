@@ -13,7 +13,12 @@ import pytest
 from tests.e2e.langchain_agent import TEAMS
 from tests.e2e.live_server import ROOT
 from tests.e2e.sse_client import follow
-from tests.support.browser import CLOSED, assert_page_matches_history, browser_page
+from tests.support.browser import (
+    CLOSED,
+    assert_page_matches_history,
+    browser_page,
+    screenshot,
+)
 from tests.support.run_driver import history, local_service, texts_by_agent
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -81,3 +86,4 @@ def test_the_viewer_shows_the_team_and_each_agents_text(service, agent_run):
         analyst = page.text_content(f"{TREE} > pre.text")
         assert analyst == TEAMS["research"]["analyst"]
         assert page.text_content("#run-status") == "completed"
+        screenshot(page, "langgraph-team")
