@@ -39,10 +39,16 @@ def check_run(urls: list[str], record: RunRecord) -> list[str]:
             break
     stored = Counter((e["id"], e["sequence"]) for e in first)
     tags = Counter(_tag(e) for e in first)
+    at = {e["sequence"]: e for e in first}
     for event_id, sequence, tag in record.acknowledged:
         if stored[(event_id, sequence)] != 1:
             times = stored[(event_id, sequence)]
-            found.append(f"acknowledged {event_id} sequence {sequence}: {times}x")
+            there = at.get(sequence, {})
+            found.append(
+                f"acknowledged {event_id} sequence {sequence} ({tag}): {times}x;"
+                f" the log has {there.get('id')} ({_tag(there) if there else None})"
+                f" there, {len(first)} events in all"
+            )
         if tags[tag] > 1:
             found.append(f"event {tag} (sequence {sequence}) stored {tags[tag]}x")
     if record.executor == "external":
