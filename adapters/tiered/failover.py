@@ -68,6 +68,20 @@ class FailoverEventLog:
         self._recent: OrderedDict[RunId, None] = OrderedDict()
         self._finished: set[RunId] = set()
         self._resumed = threading.Event()
+        self._stopping = threading.Event()
+        self._prober: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Nothing to start: the prober runs only while the breaker is open."""
+
+    def stop(self, timeout: float) -> bool:
+        """End the prober (if running) within `timeout`; False if it was busy."""
+        self._stopping.set()
+        prober = self._prober
+        if prober is None:
+            return True
+        prober.join(timeout)
+        return not prober.is_alive()
 
     @property
     def primary(self) -> EventLog:
@@ -154,15 +168,17 @@ class FailoverEventLog:
             self._open = True
             self._opened_at = time.monotonic()
             self._counts["failovers"] += 1
-            threading.Thread(target=self._probe, daemon=True, name="failback").start()
+            self._prober = threading.Thread(
+                target=self._probe, daemon=True, name="failback"
+            )
+            self._prober.start()
 
     def _primary_info(self, run_id: RunId) -> LogInfo | None:
         return self._primary.info(run_id)
 
     def _probe(self) -> None:
         delay, ceiling = self._backoff
-        while True:
-            time.sleep(delay)
+        while not self._stopping.wait(delay):
             try:
                 self._primary.info(0)
                 self._fail_back()

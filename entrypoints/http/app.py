@@ -38,6 +38,7 @@ def create_app(container: Container | None = None) -> Flask:
     # construction yields, leaving two archivers or hubs in one process.
     container.run_manager()
     container.fan_out_hub()
+    container.background()  # its threads stop in shutdown_resources()
     errors.register_errors(app)
     for blueprint in (runs.bp, events.bp, stream.bp, ops.bp, viewer_bp):
         app.register_blueprint(blueprint)

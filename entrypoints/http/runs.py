@@ -9,7 +9,8 @@ from runstream.application.cancel_run import CancelRun
 from runstream.application.ending import terminal_event
 from runstream.application.finish_run import FinishRun
 from runstream.application.get_run import MAX_LIST, GetRun, ListRuns
-from runstream.application.start_run import RunRequest, StartRun
+from runstream.application.launch_run import LaunchRun
+from runstream.application.start_run import RunRequest
 from runstream.domain.envelope import check_size
 from runstream.domain.errors import InvalidRequest
 from runstream.domain.model import RunStatus
@@ -34,7 +35,7 @@ bp.before_request(authenticate)
 @bp.post("/runs")
 @inject
 def create_run(
-    start_run: StartRun = Provide[Container.start_run],
+    launch_run: LaunchRun = Provide[Container.launch_run],
     default_executor: str = Provide[Container.config.runs.default_executor],
 ) -> tuple[Response, int]:
     body = json_body()
@@ -51,7 +52,7 @@ def create_run(
         params=optional_object(body, "params"),
         tenant=tenant(),
     )
-    run = start_run.execute(wanted)
+    run = launch_run.execute(wanted)
     response = jsonify(run_json(run))
     response.headers["Location"] = url_for("runs.get_run", run_id=run.id)
     return response, 201

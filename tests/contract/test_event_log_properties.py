@@ -21,9 +21,8 @@ from hypothesis.stateful import (
 from runstream.domain.errors import RunNotActive
 from runstream.domain.ids import MAX_ID, MIN_ID, EventId
 from runstream.domain.model import AgentType, Category, NewEvent, Source
-from tests.contract.conftest import LOG_BACKENDS
 from tests.factories import new_run_id
-from tests.support.backends import LogBackend
+from tests.support.backends import LOG_BACKENDS, LogBackend
 
 sources = st.none() | st.builds(
     Source,

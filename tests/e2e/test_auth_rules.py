@@ -4,7 +4,7 @@ import pytest
 
 from runstream.entrypoints.config import ConfigError
 from runstream.entrypoints.http.auth import Authenticator, parse_api_keys
-from tests.e2e.conftest import API_KEYS, make_app
+from tests.support.apps import API_KEYS, make_app
 
 A = {"Authorization": "Bearer key-a"}
 B = {"Authorization": "Bearer key-b"}

@@ -18,10 +18,10 @@ import pytest
 import requests
 
 from runstream.adapters.redis_stream.codec import stream_key
-from tests.e2e.live_server import LiveServer
-from tests.e2e.sse_client import SseStream
-from tests.e2e.test_instances import history, start
+from tests.support.live_runs import history, start
+from tests.support.live_server import LiveServer
 from tests.support.redis_cluster import LocalCluster, cluster_service_env
+from tests.support.sse_client import SseStream
 
 pytestmark = [pytest.mark.e2e, pytest.mark.redis, pytest.mark.slow]
 

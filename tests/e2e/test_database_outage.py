@@ -11,13 +11,13 @@ import requests
 
 from runstream.adapters.mysql_legacy.engine import build_engine
 from runstream.adapters.mysql_legacy.schema import upgrade
-from tests.e2e.live_server import LiveServer
-from tests.e2e.sse_client import SseStream
-from tests.e2e.tiers_harness import await_status, history, start_thread
 from tests.services import require_mysql
+from tests.support.live_server import LiveServer
 from tests.support.redis_server import RedisServer
 from tests.support.sql_backend import fresh_mysql_database
+from tests.support.sse_client import SseStream
 from tests.support.tcp_proxy import TcpProxy
+from tests.support.tiers_harness import await_status, history, start_thread
 
 pytestmark = [pytest.mark.redis, pytest.mark.mysql, pytest.mark.e2e, pytest.mark.slow]
 RUN = {

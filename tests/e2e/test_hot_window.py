@@ -9,9 +9,9 @@ import pytest
 import redis as redis_py
 import requests
 
-from tests.e2e.sse_client import follow
-from tests.e2e.tiers_harness import history, tiered_service
 from tests.support.redis_server import RedisServer
+from tests.support.sse_client import follow
+from tests.support.tiers_harness import history, tiered_service
 
 pytestmark = [pytest.mark.redis, pytest.mark.e2e, pytest.mark.slow]
 EVENTS = 25_000

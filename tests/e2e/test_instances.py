@@ -11,11 +11,12 @@ from collections.abc import Iterator
 import pytest
 import requests
 
-from tests.e2e.live_server import LiveServer
-from tests.e2e.sse_client import SseStream
-from tests.e2e.test_live_fan_out import Subscriber
+from tests.support.fan_out_subscriber import Subscriber
+from tests.support.live_runs import history, start
+from tests.support.live_server import LiveServer
 from tests.support.redis_cluster import cluster_service_env, shared_cluster
 from tests.support.redis_server import RedisServer
+from tests.support.sse_client import SseStream
 
 pytestmark = [pytest.mark.e2e, pytest.mark.redis, pytest.mark.slow]
 
@@ -52,27 +53,11 @@ def pair(request: pytest.FixtureRequest) -> Iterator[tuple[LiveServer, LiveServe
         second.stop()
 
 
-def start(server: LiveServer) -> int:
-    return int(requests.post(f"{server.url}/runs", json={"task": "t"}).json()["id"])
-
-
 def append(server: LiveServer, run_id: int, numbers: range) -> list[str]:
     body = {"events": [{**EVENT, "data": {"n": n}} for n in numbers]}
     response = requests.post(f"{server.url}/runs/{run_id}/events", json=body)
     assert response.status_code == 201, response.text
     return list(response.json()["ids"])
-
-
-def history(server: LiveServer, run_id: int) -> list[dict]:
-    events, start_id = [], "-"
-    while start_id is not None:
-        page = requests.get(
-            f"{server.url}/runs/{run_id}/events",
-            params={"start_id": start_id, "limit": 10_000},
-        ).json()
-        events += page["events"]
-        start_id = page["next_id"]
-    return events
 
 
 def test_fifty_subscribers_of_one_instance_get_what_the_other_appends_in_order(pair):

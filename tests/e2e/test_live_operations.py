@@ -6,9 +6,9 @@ import time
 import pytest
 import requests
 
-from tests.e2e.conftest import MEMORY, sqlite_env
-from tests.e2e.live_server import LiveServer, free_port
-from tests.e2e.sse_client import SseStream
+from tests.support.apps import MEMORY, sqlite_env
+from tests.support.live_server import LiveServer, free_port
+from tests.support.sse_client import SseStream
 
 pytestmark = pytest.mark.e2e
 

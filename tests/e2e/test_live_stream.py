@@ -7,7 +7,7 @@ import time
 import pytest
 import requests
 
-from tests.e2e.sse_client import SseStream, follow
+from tests.support.sse_client import SseStream, follow
 
 pytestmark = pytest.mark.e2e
 

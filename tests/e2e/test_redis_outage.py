@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.e2e.tiers_harness import (
+from tests.support.redis_server import RedisServer
+from tests.support.tiers_harness import (
     REDIS_TIMEOUT,
     Producer,
     Subscriber,
@@ -18,7 +19,6 @@ from tests.e2e.tiers_harness import (
     start_thread,
     tiered_service,
 )
-from tests.support.redis_server import RedisServer
 
 pytestmark = [pytest.mark.redis, pytest.mark.e2e, pytest.mark.slow]
 OUTAGE_SECONDS = 5.0

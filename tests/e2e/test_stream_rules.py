@@ -8,8 +8,8 @@ from runstream.adapters.in_memory.event_log import InMemoryEventLog
 from runstream.application.fan_out import FanOutHub, HubLimits
 from runstream.domain.model import LogInfo
 from runstream.entrypoints.http.frames import event_frame
-from tests.e2e.conftest import make_app
-from tests.e2e.sse_client import parse_frame
+from tests.support.apps import make_app
+from tests.support.sse_client import parse_frame
 
 EVENT = {"event": {"category": "llm", "action": "stream"}, "data": {"content": "x"}}
 

@@ -18,7 +18,8 @@ from runstream.adapters.redis_stream.event_log import RedisStreamEventLog
 from runstream.domain.errors import StorageUnavailable
 from runstream.domain.model import Category, NewEvent, StoredEvent
 from tests.factories import new_run_id, started
-from tests.integration.test_cluster_event_log import Follower, runs_on_every_master
+from tests.support.cluster_follower import Follower, runs_on_every_master
+from tests.support.polling import wait_until
 from tests.support.redis_cluster import LocalCluster
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
@@ -169,9 +170,9 @@ def test_with_replica_wait_every_acknowledged_event_survives_the_failover_once()
 def _await_more(producers: list[Producer], more: int) -> float:
     """When every producer has `more` acknowledged appends than now."""
     wanted = [len(p.acked) + more for p in producers]
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        if all(len(p.acked) >= n for p, n in zip(producers, wanted, strict=True)):
-            return time.monotonic()
-        time.sleep(0.01)
-    raise AssertionError("the producers made no progress")
+    wait_until(
+        lambda: all(len(p.acked) >= n for p, n in zip(producers, wanted, strict=True)),
+        "the producers to make progress",
+        timeout=20,
+    )
+    return time.monotonic()

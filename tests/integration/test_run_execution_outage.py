@@ -17,8 +17,8 @@ from runstream.application.event_writer import EventWriter
 from runstream.application.run_manager import RunManager
 from runstream.application.start_run import RunRequest
 from runstream.domain.model import RunStatus
-from tests.integration.test_run_execution import assert_well_formed, read_all
 from tests.support.redis_server import RedisServer
+from tests.support.run_checks import assert_well_formed, read_all
 
 pytestmark = pytest.mark.redis
 

@@ -12,7 +12,8 @@ from runstream.application.start_run import RunRequest, StartRun
 from runstream.domain.errors import InvalidRequest, StorageUnavailable
 from runstream.domain.model import Category, RunStatus
 from tests.factories import completed, event, token
-from tests.unit.application.test_event_writer import FlakyLog, eventually
+from tests.support.flaky_log import FlakyLog
+from tests.support.polling import wait_until
 
 FAST = Backoff(first=0.001, ceiling=0.01)
 
@@ -229,7 +230,7 @@ def test_a_run_goes_on_while_the_log_is_down_and_ends_once_it_returns(runs, log,
     executor.go.set()
 
     executor.returned.wait(5)
-    eventually(lambda: manager.stats().writer.retries >= 2)
+    wait_until(lambda: manager.stats().writer.retries >= 2)
     status_while_down = runs.get(run.id).status
     log.down = False
     manager.join(run.id, 5)
