@@ -28,6 +28,7 @@ from types import TracebackType
 
 from redis import Redis
 
+from tests.services import require_program
 from tests.support.polling import poll
 
 _READY_SECONDS = 10.0
@@ -65,7 +66,7 @@ class RedisServer:
         self._movable = port is None
         self.port = port or free_port(cluster=cluster)
         self.dir = Path(tempfile.mkdtemp(prefix="runstream-redis-"))
-        self._binary = shutil.which(binary) or binary
+        self._binary = require_program(binary)
         self._config = [
             *("--bind", "127.0.0.1", "--dir", str(self.dir), "--daemonize", "no"),
             *("--appendonly", "yes" if appendonly else "no", "--save", save),
