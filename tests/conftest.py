@@ -9,10 +9,11 @@ settings.register_profile(
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
+# CI runs at least as many examples and stateful steps as a developer does.
 settings.register_profile(
     "ci",
     max_examples=200,
-    stateful_step_count=15,
+    stateful_step_count=20,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )

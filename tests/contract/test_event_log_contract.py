@@ -11,6 +11,7 @@ from runstream.domain.errors import InvalidRequest, RunNotActive
 from runstream.domain.ids import MAX_ID, MIN_ID, EventId
 from runstream.domain.model import StoredEvent
 from tests.factories import completed, event, new_run_id, started, token
+from tests.support.polling import entering, joined, wait_until
 
 
 def test_append_assigns_sequences_from_one_and_increasing_ids(event_log):
@@ -133,21 +134,21 @@ def test_wait_with_zero_timeout_does_not_block(event_log):
     assert event_log.wait({run_id: stored[0].id}, timeout=0) == {}
 
 
-def test_wait_wakes_when_another_thread_appends(event_log):
+def test_wait_wakes_when_another_thread_appends_after_it_started(event_log):
     run_id = new_run_id()
     first = event_log.append(run_id, [started()])[0]
-    ready = threading.Event()
+    waiting = threading.Event()
     result: dict = {}
 
     def waiter() -> None:
-        ready.set()
-        result.update(event_log.wait({run_id: first.id}, timeout=10))
+        with entering(type(event_log).wait, waiting):
+            result.update(event_log.wait({run_id: first.id}, timeout=10))
 
     thread = threading.Thread(target=waiter)
     thread.start()
-    ready.wait()
+    assert waiting.wait(10)
     appended = event_log.append(run_id, [token()])
-    thread.join(timeout=10)
+    joined(thread, 15)
 
     assert result == {run_id: appended}
 
@@ -171,10 +172,7 @@ def test_finish_keeps_events_until_the_ttl_passes(log_backend):
     log.finish(run_id)
 
     assert len(log.read(run_id)) == 2
-    deadline = time.monotonic() + 10
-    while log.info(run_id) is not None and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert log.info(run_id) is None
+    wait_until(lambda: log.info(run_id) is None, "the log to expire", timeout=10)
     assert log.read(run_id) == []
     log_backend.purge([run_id])
 

@@ -6,6 +6,7 @@ import pytest
 import requests
 
 from tests.support.fan_out_subscriber import Subscriber
+from tests.support.polling import joined
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -35,7 +36,7 @@ def test_a_hundred_subscribers_each_get_all_ten_thousand_events_in_order_then_cl
 
     deadline = time.monotonic() + 120
     for subscriber in subscribers:
-        subscriber.join(max(0.1, deadline - time.monotonic()))
+        joined(subscriber, max(0.1, deadline - time.monotonic()))
 
     expected = EVENTS + 2  # lifecycle.started, the events, lifecycle.cancelled
     for subscriber in subscribers:

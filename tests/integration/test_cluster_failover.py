@@ -19,8 +19,9 @@ from runstream.domain.errors import StorageUnavailable
 from runstream.domain.model import Category, NewEvent, StoredEvent
 from tests.factories import new_run_id, started
 from tests.support.cluster_follower import Follower, runs_on_every_master
-from tests.support.polling import wait_until
+from tests.support.polling import joined, wait_until
 from tests.support.redis_cluster import LocalCluster
+from tests.support.timing import assert_within
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
 
@@ -63,7 +64,7 @@ def test_fewer_replicas_than_required_is_storage_unavailable_in_time(replicated)
     with pytest.raises(StorageUnavailable, match=r"only [01] of 2 replicas"):
         log.append(new_run_id(), [started()])
 
-    assert time.monotonic() - began < 1.0
+    assert_within(time.monotonic() - began, 3.0, "a refusal for want of replicas")
     resource.close()
 
 
@@ -119,7 +120,7 @@ def kill_a_master_mid_run(min_replicas: int, restart: bool) -> Outcome:
         resumed = _await_more(producers, 10)
         for producer in producers:
             producer.stop.set()
-            producer.join(5)
+            joined(producer, 5)
         logs = {run_id: log.read(run_id, limit=10_000) for run_id in runs}
         for run_id in runs:
             follower.await_count(run_id, len(logs[run_id]))

@@ -23,7 +23,7 @@ class FlakyLog:
         return getattr(self.log, name)
 
     def append(self, run_id, events):
-        self.open.wait()
+        assert self.open.wait(10)
         if self.down:
             raise StorageUnavailable("event log down")
         if any(e.action == "too_big" for e in events):

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import sys
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from types import FrameType
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -36,3 +40,30 @@ def wait_until(
     if not value:
         raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
     return value
+
+
+def joined(thread: threading.Thread, timeout: float = 30.0) -> None:
+    """Join `thread`, failing the test if it is still running after `timeout`."""
+    thread.join(timeout)
+    if thread.is_alive():
+        raise AssertionError(f"thread {thread.name} still running after {timeout:g} s")
+
+
+@contextlib.contextmanager
+def entering(
+    function: Callable[..., object], entered: threading.Event
+) -> Iterator[None]:
+    """Within the block, set `entered` once this thread calls `function`: a test
+    can then act while that call is known to be under way (not merely about to
+    start), without sleeping."""
+    code = getattr(function, "__code__", None)
+
+    def profile(frame: FrameType, event: str, arg: object) -> None:
+        if event == "call" and frame.f_code is code:
+            entered.set()
+
+    sys.setprofile(profile)
+    try:
+        yield
+    finally:
+        sys.setprofile(None)

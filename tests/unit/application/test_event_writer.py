@@ -7,7 +7,7 @@ from runstream.application.event_writer import EventWriter
 from runstream.domain.errors import StorageUnavailable
 from tests.factories import completed, event, new_run_id, token
 from tests.support.flaky_log import FlakyLog
-from tests.support.polling import wait_until
+from tests.support.polling import joined, wait_until
 
 FAST = Backoff(first=0.001, ceiling=0.01)
 
@@ -133,7 +133,7 @@ def test_a_full_queue_holds_the_emitter_until_the_writer_frees_room(log):
     late.start()
     wait_until(lambda: writer.stats().blocked_emits == 1)
     log.open.set()
-    late.join(5)
+    joined(late, 5)
     writer.flush(run_id, 5)
 
     assert not late.is_alive()
