@@ -89,49 +89,44 @@ def test_a_finished_log_reads_as_absent_once_its_ttl_has_passed(kind):
     assert log.info(run_id) is None
 
 
-@pytest.mark.parametrize("kind", KINDS)
-def test_reading_an_expired_log_deletes_nothing(kind):
-    engine, clock = session_engine(kind), Clock()
-    log = SqlEventLog(engine, ttl_seconds=1, clock=clock)
-    run_id = new_run_id()
-    log.append(run_id, [started(), completed()])
-    log.finish(run_id)
-    clock.now += 2
-    rows = rows_of(engine, run_id)
-
-    log.info(run_id)
-    log.read(run_id)
-    log.wait({run_id: MIN_ID}, timeout=0)
-
-    assert rows > 0
-    assert rows_of(engine, run_id) == rows
-
-
-@pytest.mark.parametrize("kind", KINDS)
-def test_finishing_a_log_deletes_no_other_run(kind):
-    engine, clock = session_engine(kind), Clock()
-    log = SqlEventLog(engine, ttl_seconds=1, clock=clock)
-    expired, finishing = new_run_id(), new_run_id()
-    for run_id in (expired, finishing):
+def one_expired_one_live(kind: str) -> tuple[SqlEventLog, int, int]:
+    """A log with a TTL of 1 s on its own clock, an expired run and a live one."""
+    clock = Clock()
+    log = SqlEventLog(session_engine(kind), ttl_seconds=1, clock=clock)
+    expired, live = new_run_id(), new_run_id()
+    for run_id in (expired, live):
         log.append(run_id, [started(), completed()])
     log.finish(expired)
     clock.now += 2
+    return log, expired, live
+
+
+# What the log does besides purging: its reads, and finishing another run.
+TOUCHES = {
+    "info": lambda log, expired, live: log.info(expired),
+    "read": lambda log, expired, live: log.read(expired),
+    "wait": lambda log, expired, live: log.wait({expired: MIN_ID}, timeout=0),
+    "finish_another_run": lambda log, expired, live: log.finish(live),
+}
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("touch", TOUCHES.values(), ids=TOUCHES.keys())
+def test_an_expired_log_keeps_its_rows_until_purged(kind, touch):
+    engine = session_engine(kind)
+    log, expired, live = one_expired_one_live(kind)
     rows = rows_of(engine, expired)
 
-    log.finish(finishing)
+    touch(log, expired, live)
 
+    assert rows > 0
     assert rows_of(engine, expired) == rows
 
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_purging_deletes_the_rows_of_expired_logs_only(kind):
-    engine, clock = session_engine(kind), Clock()
-    log = SqlEventLog(engine, ttl_seconds=1, clock=clock)
-    forgotten, kept = new_run_id(), new_run_id()
-    for run_id in (forgotten, kept):
-        log.append(run_id, [started(), completed()])
-    log.finish(forgotten)
-    clock.now += 2
+    engine = session_engine(kind)
+    log, forgotten, kept = one_expired_one_live(kind)
 
     purged = log.purge_expired(limit=100_000)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import requests
 
+from tests.support import tiers_harness
 from tests.support.live_server import LiveServer
 
 
@@ -12,12 +13,4 @@ def start(server: LiveServer) -> int:
 
 
 def history(server: LiveServer, run_id: int) -> list[dict]:
-    events, start_id = [], "-"
-    while start_id is not None:
-        page = requests.get(
-            f"{server.url}/runs/{run_id}/events",
-            params={"start_id": start_id, "limit": 10_000},
-        ).json()
-        events += page["events"]
-        start_id = page["next_id"]
-    return events
+    return tiers_harness.history(server.url, run_id)
