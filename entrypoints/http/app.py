@@ -7,6 +7,7 @@ import threading
 
 from flask import Flask
 
+from runstream.entrypoints.adapter_check import check_adapters
 from runstream.entrypoints.container import Container, build_container
 from runstream.entrypoints.http import errors, events, ops, runs, stream
 from runstream.entrypoints.http.connections import StalledWrites
@@ -32,7 +33,7 @@ def create_app(container: Container | None = None) -> Flask:
     slow = container.metrics().slow_disconnects
     app.extensions["runstream.stalls"] = StalledWrites(on_drop=slow.inc)
     app.extensions["runstream.watch"] = StreamWatch()
-    container.authenticator()  # a malformed RUNSTREAM_API_KEYS fails at startup
+    check_adapters(container)  # a setting no adapter can use fails at startup
     # Build the selected adapters, hub and run manager once, before any request:
     # under gevent, racing first requests could each build a Singleton whose
     # construction yields, leaving two archivers or hubs in one process.

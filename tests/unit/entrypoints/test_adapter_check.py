@@ -3,6 +3,7 @@ import pytest
 from runstream.entrypoints.adapter_check import check_adapters
 from runstream.entrypoints.config import ConfigError
 from runstream.entrypoints.container import build_container
+from runstream.entrypoints.http.app import create_app
 
 MEMORY = {"RUNSTREAM_EVENT_LOG": "memory", "RUNSTREAM_RUN_REPOSITORY": "memory"}
 
@@ -62,3 +63,12 @@ def test_usable_settings_pass_and_the_built_adapters_are_the_ones_served(tmp_pat
 
     assert container.event_log() is log
     container.shutdown_resources()
+
+
+def test_an_app_whose_settings_no_adapter_can_use_does_not_start():
+    container = build_container(
+        {**MEMORY, "RUNSTREAM_RUN_REPOSITORY": "sql", "RUNSTREAM_DATABASE_URL": "x"}
+    )
+
+    with pytest.raises(ConfigError, match="^RUNSTREAM_DATABASE_URL"):
+        create_app(container)
