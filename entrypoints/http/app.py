@@ -10,6 +10,7 @@ from flask import Flask
 from runstream.entrypoints.adapter_check import check_adapters
 from runstream.entrypoints.container import Container, build_container
 from runstream.entrypoints.http import errors, events, ops, runs, stream
+from runstream.entrypoints.http.binding import bind_views
 from runstream.entrypoints.http.connections import StalledWrites
 from runstream.entrypoints.http.stream_watch import StreamWatch
 from runstream.entrypoints.http.viewer import viewer_bp
@@ -43,7 +44,7 @@ def create_app(container: Container | None = None) -> Flask:
     errors.register_errors(app)
     for blueprint in (runs.bp, events.bp, stream.bp, ops.bp, viewer_bp):
         app.register_blueprint(blueprint)
-    container.wire(modules=[runs, events, stream, ops])
+    bind_views(app, container)
     return app
 
 
@@ -67,5 +68,4 @@ def finish_shutdown(app: Flask, timeout: float = 12.0) -> None:
     """Once no request is left: wait for begin_shutdown, release the drivers."""
     app.extensions["runstream.stopped"].wait(timeout)
     container: Container = app.container  # type: ignore[attr-defined]
-    container.unwire()
     container.shutdown_resources()

@@ -44,7 +44,6 @@ def app():  # type: ignore[no-untyped-def]
     made = make_app()
     yield made
     made.container.fan_out_hub().close()
-    made.container.unwire()
 
 
 @pytest.fixture
