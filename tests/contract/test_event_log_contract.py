@@ -127,6 +127,16 @@ def test_wait_times_out_with_nothing(event_log):
     assert event_log.wait({run_id: stored[0].id}, timeout=0.05) == {}
 
 
+def test_wait_returns_everything_after_the_cursor_in_log_order(event_log):
+    run_id = new_run_id()
+    first = event_log.append(run_id, [started()])[0]
+    news = event_log.append(run_id, [token("a"), token("b"), token("c")])
+
+    found = event_log.wait({run_id: first.id}, timeout=5)
+
+    assert found == {run_id: news}
+
+
 def test_wait_with_zero_timeout_does_not_block(event_log):
     run_id = new_run_id()
     stored = event_log.append(run_id, [started()])
