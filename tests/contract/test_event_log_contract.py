@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import replace
 
 import pytest
 
@@ -226,3 +227,28 @@ def test_store_refuses_events_that_do_not_continue_the_log(event_log):
         event_log.store(run_id, [skipping])
 
     assert len(event_log.read(run_id)) == 1
+
+
+def test_concurrent_copiers_of_the_same_events_store_each_event_once(event_log):
+    source, target = new_run_id(), new_run_id()
+    events = event_log.append(source, [started(), *(token(str(n)) for n in range(59))])
+    copies = [replace(e, run_id=target) for e in events]
+    stored: list[int] = []
+    errors: list[Exception] = []
+
+    def copier() -> None:
+        try:
+            for end in range(5, len(copies) + 1, 5):
+                stored.append(event_log.store(target, copies[:end]))
+        except Exception as err:
+            errors.append(err)
+
+    threads = [threading.Thread(target=copier) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        joined(thread, 60)
+
+    assert errors == []
+    assert sum(stored) == len(copies)
+    assert event_log.read(target, MIN_ID, MAX_ID, 1000) == copies
