@@ -5,11 +5,14 @@ from __future__ import annotations
 import re
 import tomllib
 from fnmatch import fnmatch
+from pathlib import Path
 
 import pytest
 from setuptools import find_namespace_packages
 
 from runstream.entrypoints.http.viewer import STATIC
+
+ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.e2e
 
@@ -58,12 +61,12 @@ def test_every_module_a_page_imports_is_shipped():
 
 
 def test_the_package_ships_every_viewer_file():
-    settings = tomllib.loads((STATIC.parents[2] / "pyproject.toml").read_text())
+    settings = tomllib.loads((ROOT / "pyproject.toml").read_text())
     setuptools = settings["tool"]["setuptools"]
     include = setuptools["packages"]["find"]["include"]
     patterns = setuptools["package-data"]["*"]
 
-    packages = find_namespace_packages(where=str(STATIC.parents[2]), include=include)
+    packages = find_namespace_packages(where=str(ROOT), include=include)
 
     assert "runstream.entrypoints.http.viewer_static" in packages
     assert all(any(fnmatch(name, p) for p in patterns) for name in ASSETS)
