@@ -11,6 +11,7 @@ from tests.support.apps import (
     API_KEYS,
     CONFIGS,
     MEMORY,
+    close_app,
     make_app,
 )
 from tests.support.live_server import LiveServer
@@ -43,7 +44,7 @@ def auth_server() -> Iterator[LiveServer]:
 def app():  # type: ignore[no-untyped-def]
     made = make_app()
     yield made
-    made.container.fan_out_hub().close()
+    close_app(made)
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.support.apps import make_app
+from tests.support.apps import close_app, make_app
 
 
 def test_each_app_serves_from_its_own_container():
@@ -14,7 +14,7 @@ def test_each_app_serves_from_its_own_container():
     seen_by = [c.get(f"/runs/{run_id}").status_code for c in clients]
     listed = [len(c.get("/runs").json["runs"]) for c in clients]
     for app in (first, second):
-        app.container.fan_out_hub().close()
+        close_app(app)
 
     assert created.status_code == 201
     assert first.container.run_repository().get(run_id).task == "in the first app"

@@ -73,3 +73,9 @@ def make_app(**env: str):  # type: ignore[no-untyped-def]
         {**MEMORY, "RUNSTREAM_HEARTBEAT_SECONDS": "0.05", **env}
     )
     return create_app(container)
+
+
+def close_app(app) -> None:  # type: ignore[no-untyped-def]
+    """End an app from make_app: its hub, its background threads, its drivers."""
+    app.container.fan_out_hub().close()
+    app.container.shutdown_resources()
