@@ -54,7 +54,7 @@ json_values = st.recursive(
 datas = st.dictionaries(st.text(max_size=8), json_values, max_size=4)
 # Finished logs of the second adapter expire this long after `finish`.
 SHORT_TTL = 0.3
-WAIT = 0.05
+WAIT = 0.02
 plain_events = st.builds(
     NewEvent.build,
     st.sampled_from([Category.LLM, Category.DISPATCH, Category.SYSTEM]),
@@ -171,7 +171,7 @@ class EventLogContract(RuleBasedStateMachine):
 
         assert found == {}
         assert time.monotonic() - began >= WAIT * 0.8
-        assert_within(time.monotonic() - began, WAIT + 5.0, "a 0.05 s wait")
+        assert_within(time.monotonic() - began, WAIT + 5.0, "a 0.02 s wait")
 
     @rule(run_id=runs)
     def finish(self, run_id):
