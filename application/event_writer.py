@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -23,6 +24,7 @@ from runstream.domain.model import NewEvent, RunId
 from runstream.domain.ports import EventLog
 
 logger = logging.getLogger(__name__)
+_ABORT_GRACE = 5.0  # seconds for an aborted writer to drop its queue
 
 
 @dataclass(frozen=True)
@@ -101,9 +103,18 @@ class EventWriter:
         """Drop what the writer remembers of a run that has ended."""
         self._store.forget(run_id)
 
+    def start(self) -> None:
+        """Start the writing thread now (the first emit also starts it)."""
+        self._start()
+
+    def stop(self, timeout: float) -> bool:
+        """`shutdown` within `timeout` seconds."""
+        return self.shutdown(timeout)
+
     def shutdown(self, timeout: float | None = None) -> bool:
         """Store everything queued, then stop. After `timeout` seconds, give up
         on a log that stays unavailable; False if events were left unstored."""
+        deadline = None if timeout is None else time.monotonic() + timeout
         drained = self._queue.wait_written(None, timeout)
         if not drained:
             self._abort.set()
@@ -111,7 +122,10 @@ class EventWriter:
         with self._start_lock:
             thread = self._thread
         if thread is not None:
-            thread.join()
+            # Once aborted, the thread drops what is left at once: grant it that.
+            left = None if deadline is None else deadline - time.monotonic()
+            thread.join(None if left is None else max(left, _ABORT_GRACE))
+            drained = drained and not thread.is_alive()
         return drained
 
     def stats(self) -> WriterStats:

@@ -34,7 +34,7 @@ from benchmarks.load_parts import (
 from benchmarks.load_report import derive, report
 from runstream.adapters.redis_stream.client import redis_client
 from runstream.adapters.redis_stream.event_log import RedisStreamEventLog
-from tests.e2e.live_server import free_port
+from tests.support.live_server import free_port
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_REDIS = "redis://127.0.0.1:6379/13"

@@ -21,9 +21,10 @@ from runstream.adapters.mysql_legacy.event_log import SqlEventLog
 from runstream.adapters.mysql_legacy.schema import upgrade
 from runstream.adapters.redis_stream.client import redis_client
 from runstream.adapters.redis_stream.event_log import RedisStreamEventLog
+from runstream.adapters.tiered.archived_log import ArchivedEventLog
+from runstream.adapters.tiered.archiver import Archiver
 from runstream.adapters.tiered.failover import FailoverEventLog
 from runstream.domain.model import AgentType, Category, NewEvent, Source
-from runstream.entrypoints.event_logs import compose_event_log
 from tests.support.redis_server import RedisServer
 
 SOURCE = Source("w1", AgentType.WORKER, "Worker 1", "research")
@@ -35,21 +36,23 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
 
 
-def build(redis_url: str, database: str) -> FailoverEventLog:
+def build(redis_url: str, database: str) -> tuple[FailoverEventLog, Archiver]:
+    """The service's failover tiers, with the archiver keeping its lag samples."""
     engine = build_engine(database)
     upgrade(engine)
     client = next(redis_client(redis_url, timeout=0.5))
-    hot = RedisStreamEventLog(client, maxlen=10_000)
-    log = compose_event_log(
-        "redis", "sql", "sql",
-        memory=lambda: None, sql=lambda: SqlEventLog(engine), redis=lambda: hot,
+    hot, cold = RedisStreamEventLog(client, maxlen=10_000), SqlEventLog(engine)
+    archiver = Archiver(hot, cold, on_finished=hot.finish, lag_samples=100_000)
+    log = FailoverEventLog(
+        ArchivedEventLog(hot, cold, archiver), cold,
+        before_failover=archiver.flush, primary_head=hot.info,
     )  # fmt: skip
-    assert isinstance(log, FailoverEventLog)
-    return log
+    return log, archiver
 
 
-def archive_lag(log: FailoverEventLog, rate: int, seconds: float) -> None:
-    archiver = log.primary.archiver  # type: ignore[attr-defined]
+def archive_lag(
+    log: FailoverEventLog, archiver: Archiver, rate: int, seconds: float
+) -> None:
     archiver.lag_samples.clear()
     batch = max(1, rate // 100)
     began = time.monotonic()
@@ -112,8 +115,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp, RedisServer() as redis:
         database = args.database or f"sqlite:///{Path(tmp) / 'tiers.db'}"
         print(f"Redis {redis.url} (throwaway), SQL {database.split('@')[-1]}")
-        log = build(redis.url, database)
-        archive_lag(log, args.rate, args.seconds)
+        log, archiver = build(redis.url, database)
+        archive_lag(log, archiver, args.rate, args.seconds)
         outage(log, redis, min(args.seconds, 5.0))
 
 

@@ -3,12 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from runstream.domain.errors import InvalidRequest, RunNotActive
 from runstream.domain.ids import EventId
 from runstream.domain.model import NewEvent, RunId, StoredEvent
 
 FIRST_ID_FLOOR = EventId(0, 1)
+
+
+@dataclass(frozen=True)
+class LogHead:
+    """All the rules need to know of a log's last event: its position, and
+    whether it closed the log. A log that keeps only its head passes this."""
+
+    id: EventId
+    sequence: int
+    is_terminal: bool
+
+
+# A log's last event, or just its head.
+Last = LogHead | StoredEvent
 
 
 def next_id(last: EventId | None, now_ms: int) -> EventId:
@@ -20,7 +35,7 @@ def next_id(last: EventId | None, now_ms: int) -> EventId:
 
 def assign(
     run_id: RunId,
-    last: StoredEvent | None,
+    last: Last | None,
     events: Sequence[NewEvent],
     now_ms: int,
 ) -> list[StoredEvent]:
@@ -50,11 +65,11 @@ def check_batch_order(run_id: RunId, events: Sequence[NewEvent]) -> None:
 
 
 def new_continuation(
-    last: StoredEvent | None, events: Sequence[StoredEvent]
+    last: Last | None, events: Sequence[StoredEvent]
 ) -> list[StoredEvent]:
     """The events of `events` that the log lacks, checked to continue it exactly."""
     fresh = [e for e in events if last is None or e.id > last.id]
-    previous = last
+    previous: Last | None = last
     for event in fresh:
         expected = 1 if previous is None else previous.sequence + 1
         if event.sequence != expected or (previous and event.id <= previous.id):

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from collections.abc import Mapping
 
 from dependency_injector import containers, providers
 
 from runstream.adapters.in_memory.event_log import InMemoryEventLog
-from runstream.adapters.in_memory.run_repository import InMemoryRunRepository
 from runstream.adapters.simulated.executor import SimulatedExecutor
+from runstream.adapters.tiered.failover import member_id
 from runstream.application.append_events import AppendEvents
 from runstream.application.cancel_run import CancelRun
 from runstream.application.event_writer import EventWriter
@@ -24,91 +22,72 @@ from runstream.application.run_manager import RunManager
 from runstream.application.run_sweeper import RunSweeper
 from runstream.application.start_run import StartRun
 from runstream.application.summarize_run import SummarizeRun
+from runstream.entrypoints import builders, event_logs
 from runstream.entrypoints.config import load_config
-from runstream.entrypoints.event_logs import compose_event_log
+from runstream.entrypoints.http.auth import Authenticator
 from runstream.entrypoints.http.frames import event_frame
-
-
-def _lazy(target: str) -> Callable[..., Any]:
-    """A factory that imports `module:attr` on first call, so an unselected
-    backend's driver is never imported."""
-
-    def build(*args: Any, **kwargs: Any) -> Any:
-        module, _, attr = target.partition(":")
-        return getattr(importlib.import_module(module), attr)(*args, **kwargs)
-
-    build.__name__ = target.rpartition(":")[2]
-    return build
-
-
-def _lazy_resource(target: str) -> Callable[..., Iterator[Any]]:
-    """`_lazy` for a generator Resource. It must itself be a generator function:
-    dependency_injector takes a returned generator object for a coroutine."""
-
-    def build(*args: Any, **kwargs: Any) -> Iterator[Any]:
-        module, _, attr = target.partition(":")
-        yield from getattr(importlib.import_module(module), attr)(*args, **kwargs)
-
-    build.__name__ = target.rpartition(":")[2]
-    return build
+from runstream.entrypoints.http.metrics import Metrics
+from runstream.entrypoints.lifecycle import running
+from runstream.entrypoints.sweepers import sql_expiry_sweeper
 
 
 class Container(containers.DeclarativeContainer):
     config = providers.Configuration(strict=True)
 
+    # Drivers, and the state they share within this container (not the process).
+    cluster_clients = providers.Resource(builders.cluster_clients)
     redis_client = providers.Resource(
-        _lazy_resource("runstream.adapters.redis_stream.client:redis_client"),
+        builders.redis_client,
         url=config.redis.url,
         cluster=config.redis.cluster,
         timeout=config.redis.timeout,
+        clusters=cluster_clients,
     )
-    sql_engine = providers.Resource(
-        _lazy_resource("runstream.adapters.mysql_legacy.engine:sql_engine"),
-        url=config.database.url,
-    )
+    sql_engine = providers.Resource(builders.sql_engine, url=config.database.url)
 
     sql_event_log = providers.Singleton(
-        _lazy("runstream.adapters.mysql_legacy.event_log:SqlEventLog"),
+        builders.sql_event_log,
         engine=sql_engine,
         ttl_seconds=config.event_log.retention_seconds,
     )
     redis_stream_log = providers.Singleton(
-        _lazy("runstream.adapters.redis_stream.event_log:RedisStreamEventLog"),
+        builders.redis_stream_log,
         client=redis_client,
         maxlen=config.event_log.maxlen,
         ttl_seconds=config.event_log.ttl_seconds,
         min_replicas=config.redis.min_replicas,
         replica_timeout_ms=config.redis.replica_timeout_ms,
     )
-    # Built on first use, so a worker starts even while no cluster seed answers.
     redis_event_log = providers.Singleton(
-        _lazy("runstream.adapters.redis_stream.deferred:DeferredEventLog"),
-        build=redis_stream_log.provider,
+        builders.deferred_redis_log, build=redis_stream_log.provider
     )
     memory_event_log = providers.Singleton(
         InMemoryEventLog, ttl_seconds=config.event_log.ttl_seconds
     )
-    tier_record = providers.Singleton(
-        _lazy("runstream.adapters.mysql_legacy.tier_record:SqlTierRecord"),
-        engine=sql_engine,
+    tier_record = providers.Singleton(builders.sql_tier_record, engine=sql_engine)
+    tier_layout = providers.Callable(
+        event_logs.tier_layout,
+        config.event_log.backend,
+        config.event_log.archive,
+        config.event_log.fallback,
     )
-    event_log = providers.Singleton(
-        compose_event_log,
-        backend=config.event_log.backend,
-        fallback=config.event_log.fallback,
-        archive=config.event_log.archive,
-        memory=memory_event_log.provider,
-        sql=sql_event_log.provider,
-        redis=redis_event_log.provider,
-        tier_record=tier_record.provider,
+    tiers = providers.Selector(
+        tier_layout,
+        memory=providers.Singleton(event_logs.memory_tier, memory_event_log),
+        sql=providers.Singleton(event_logs.sql_tier, sql_event_log),
+        redis=providers.Singleton(event_logs.redis_tier, redis_event_log),
+        archived=providers.Singleton(
+            event_logs.archived_tiers, redis_event_log, sql_event_log
+        ),
+        failover=providers.Singleton(
+            event_logs.failover_tiers, redis_event_log, sql_event_log, tier_record
+        ),
     )
+    event_log = tiers.provided.log
     run_repository = providers.Selector(
         config.run_repository.backend,
-        memory=providers.Singleton(InMemoryRunRepository),
-        sql=providers.Singleton(
-            _lazy("runstream.adapters.mysql_legacy.run_repository:SqlRunRepository"),
-            engine=sql_engine,
-        ),
+        memory=providers.Singleton(builders.memory_run_repository),
+        sql=providers.Singleton(builders.sql_run_repository, engine=sql_engine),
     )
 
     # Runs played in this process (`simulated`): events go through the writer.
@@ -118,7 +97,7 @@ class Container(containers.DeclarativeContainer):
         runs=run_repository,
         leases=run_repository,
         events=event_log,
-        owner=providers.Callable(_lazy("runstream.adapters.tiered.failover:member_id")),
+        owner=providers.Callable(member_id),
         idle_seconds=config.runs.external_idle_seconds,
     )
     run_manager = providers.Singleton(
@@ -129,7 +108,7 @@ class Container(containers.DeclarativeContainer):
         executors=providers.Dict(simulated=providers.Singleton(SimulatedExecutor)),
         sweeper=run_sweeper,
     )
-    start_run = providers.Factory(
+    launch_run = providers.Factory(
         LaunchRun,
         start=providers.Factory(StartRun, runs=run_repository, events=event_log),
         manager=run_manager,
@@ -153,9 +132,9 @@ class Container(containers.DeclarativeContainer):
     list_runs = providers.Factory(ListRuns, runs=run_repository)
 
     # The HTTP edge: metrics, authentication, and the per-process fan-out hub.
-    metrics = providers.Singleton(_lazy("runstream.entrypoints.http.metrics:Metrics"))
+    metrics = providers.Singleton(Metrics, tiers=tiers)
     authenticator = providers.Singleton(
-        _lazy("runstream.entrypoints.http.auth:Authenticator"),
+        Authenticator,
         api_keys=config.auth.api_keys,
         token_secret=config.auth.token_secret,
     )
@@ -164,6 +143,26 @@ class Container(containers.DeclarativeContainer):
         log=event_log,
         encode=providers.Object(event_frame),
         on_error=metrics.provided.backend_error,
+    )
+
+    # Background threads: started together, stopped by `shutdown_resources()`.
+    # One more is one more entry (None for a part the configuration leaves out).
+    background = providers.Resource(
+        running,
+        components=providers.Dict(
+            archiver=tiers.provided.archiver,
+            failover_prober=tiers.provided.failover,
+            event_writer=event_writer,
+            run_sweeper=run_sweeper,
+            sql_expiry=providers.Selector(
+                tier_layout,
+                memory=providers.Object(None),
+                redis=providers.Object(None),
+                sql=providers.Singleton(sql_expiry_sweeper, sql_event_log),
+                archived=providers.Singleton(sql_expiry_sweeper, sql_event_log),
+                failover=providers.Singleton(sql_expiry_sweeper, sql_event_log),
+            ),
+        ),
     )
 
 

@@ -1,46 +1,78 @@
-"""Composing the EventLog the service uses from the configured tiers."""
+"""The event log the service runs on, composed from its tiers.
+
+With Redis, an SQL archive sits under it and, when asked for, the service fails
+over to that same SQL log (so the fallback already holds every archived event
+and continues each run's ids). The composition keeps its parts in view:
+metrics read the archiver and the breaker, shutdown stops them.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+from runstream.adapters.in_memory.event_log import InMemoryEventLog
 from runstream.adapters.tiered.archived_log import ArchivedEventLog
 from runstream.adapters.tiered.archiver import Archiver
-from runstream.adapters.tiered.authority import ArchiveLog, HotLog
 from runstream.adapters.tiered.failover import FailoverEventLog
+from runstream.adapters.tiered.tier_record import TierRecord
 from runstream.domain.ports import EventLog
 
+if TYPE_CHECKING:
+    from runstream.adapters.mysql_legacy.event_log import SqlEventLog
+    from runstream.adapters.redis_stream.deferred import DeferredEventLog
 
-def compose_event_log(
-    backend: str,
-    fallback: str,
-    archive: str,
-    memory: Callable[[], EventLog],
-    sql: Callable[[], ArchiveLog],
-    redis: Callable[[], HotLog],
-    tier_record: Callable[[], Any] | None = None,
-) -> Any:
-    """The selected log; with Redis, an SQL archive under it and, when asked
-    for, failover to that same SQL log (so the fallback already holds every
-    archived event and continues each run's ids)."""
-    if backend == "memory":
-        return memory()
-    if backend == "sql":
-        return sql()
-    hot = redis()
-    if archive == "none" and fallback == "none":
-        return hot
-    cold = sql()
-    archived = ArchivedEventLog(hot, cold, Archiver(hot, cold, on_finished=hot.finish))
-    if fallback == "none":
-        return archived
+
+@dataclass(frozen=True)
+class EventLogTiers:
+    """The log the use cases get, and the parts behind it."""
+
+    log: EventLog
+    archiver: Archiver | None = None
+    failover: FailoverEventLog | None = None
+
+
+def tier_layout(backend: str, archive: str, fallback: str) -> str:
+    """memory, sql, redis (alone), archived (over SQL) or failover (to SQL)."""
+    if backend != "redis":
+        return backend
+    if fallback != "none":
+        return "failover"
+    return "redis" if archive == "none" else "archived"
+
+
+def memory_tier(log: InMemoryEventLog) -> EventLogTiers:
+    return EventLogTiers(log)
+
+
+def sql_tier(log: SqlEventLog) -> EventLogTiers:
+    return EventLogTiers(log)
+
+
+def redis_tier(log: DeferredEventLog) -> EventLogTiers:
+    return EventLogTiers(log)
+
+
+def archived_tiers(hot: DeferredEventLog, cold: SqlEventLog) -> EventLogTiers:
+    archiver = Archiver(hot, cold, on_finished=hot.finish)
+    return EventLogTiers(ArchivedEventLog(hot, cold, archiver), archiver)
+
+
+def failover_tiers(
+    hot: DeferredEventLog, cold: SqlEventLog, record: TierRecord
+) -> EventLogTiers:
+    """Before failing over, the archive is flushed, so the fallback holds every
+    event the primary acknowledged; `hot.info` tells what Redis itself holds
+    (the archived log's own `info` would answer from the archive). `record`
+    holds the fleet's one decision of which tier takes appends."""
+    archiver = Archiver(hot, cold, on_finished=hot.finish)
+    archived = ArchivedEventLog(hot, cold, archiver)
     failover = FailoverEventLog(
         archived,
         cold,
-        before_failover=lambda: archived.archiver.flush(timeout=5.0),
+        before_failover=archiver.flush,
         primary_head=hot.info,
-        record=tier_record() if tier_record is not None else None,
+        record=record,
     )
     archived.on_behind = failover.fleet.redis_lost
-    return failover
+    return EventLogTiers(failover, archiver, failover)

@@ -106,4 +106,18 @@ def unreachable_database(text: str, reason: object) -> str:
     return f"{DATABASE_VARIABLE}: cannot use the database at {where}: {reason}"
 
 
+def check_adapters_build(config: Config) -> None:
+    """Every selected adapter can be built from its settings (nothing connects
+    and no thread starts, so the master process keeps no state of it)."""
+    from runstream.entrypoints.adapter_check import check_adapters
+    from runstream.entrypoints.container import Container
+
+    container = Container()
+    container.config.from_dict(config)
+    try:
+        check_adapters(container)
+    finally:
+        container.shutdown_resources()
+
+
 CHECKS: list[Callable[[Config], None]] = [check_database_driver]

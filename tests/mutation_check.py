@@ -1,8 +1,11 @@
-"""Break the in-memory EventLog one rule at a time; the contract suite must fail.
+"""Break the event logs one rule at a time; the contract suite must fail.
 
-Run: .venv/bin/python -m tests.mutation_check
-Each mutation edits a copy of the source in a temporary tree, runs the in-memory
-contract tests there, and reports whether they caught it.
+Run: .venv/bin/python -m tests.mutation_check [-k NAME]
+Each mutation edits a copy of the source in a temporary tree, runs the contract
+tests of the adapter it breaks there (the shared rules and the in-memory log on
+`in_memory`, the Redis script on `redis_stream`, the SQL head rows on SQLite, or
+MariaDB where only a second connection can tell), and reports whether they
+caught it. The Redis and MariaDB mutations need those services.
 """
 
 from __future__ import annotations
@@ -14,8 +17,9 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-# (name, file, original text, mutated text)
-MUTATIONS = [
+MEMORY, REDIS, SQLITE, MARIADB = "in_memory", "redis_stream", "sqlite", "mysql_legacy"
+# (name, file, original text, mutated text[, the contract tests' -k expression])
+MUTATIONS: list[tuple[str, ...]] = [
     (
         "sequence continuity: counter skips",
         "domain/log_rules.py",
@@ -75,10 +79,68 @@ MUTATIONS = [
         "                if found or remaining <= 0:\n",
         "                if True:\n",
     ),
+    (
+        "redis script: reads the sequence from the wrong field",
+        "adapters/redis_stream/scripts.py",
+        "sequence, category, action = f[4], f[n - 4], f[n - 2]",
+        "sequence, category, action = f[2], f[n - 4], f[n - 2]",
+        REDIS,
+    ),
+    (
+        "redis script: appends after a terminal event",
+        "adapters/redis_stream/scripts.py",
+        "if terminal then return '' end\n",
+        "",
+        REDIS,
+    ),
+    (
+        "redis script: a batch's events share one sequence",
+        "adapters/redis_stream/scripts.py",
+        "    sequence = sequence + 1\n    newest = redis.call",
+        "    newest = redis.call",
+        REDIS,
+    ),
+    (
+        "redis script: store ignores the expected last id",
+        "adapters/redis_stream/scripts.py",
+        "if (last_id or '') ~= ARGV[2] then return 0 end\n",
+        "",
+        REDIS,
+    ),
+    (
+        "sql head: a terminal event does not close the log",
+        "adapters/mysql_legacy/heads.py",
+        '"closed": last.is_terminal,',
+        '"closed": False,',
+        SQLITE,
+    ),
+    (
+        "sql head: an expired log still answers info",
+        "adapters/mysql_legacy/event_log.py",
+        "if head is None or head.expired(now):",
+        "if head is None:",
+        SQLITE,
+    ),
+    (
+        "sql head: the first position is not recorded",
+        "adapters/mysql_legacy/heads.py",
+        "    if head.empty:\n        first = stored[0]",
+        "    if False:\n        first = stored[0]",
+        SQLITE,
+    ),
+    (
+        "sql head: the head row is read without its lock",
+        "adapters/mysql_legacy/heads.py",
+        "_LOCK = _ONE.with_for_update()",
+        "_LOCK = _ONE",
+        MARIADB,
+    ),
 ]
 
 
-def run_one(name: str, path: str, original: str, mutated: str) -> bool:
+def run_one(
+    name: str, path: str, original: str, mutated: str, selection: str = MEMORY
+) -> bool:
     with tempfile.TemporaryDirectory() as tmp:
         tree = Path(tmp)
         for part in ("domain", "application", "adapters", "entrypoints", "tests"):
@@ -92,7 +154,7 @@ def run_one(name: str, path: str, original: str, mutated: str) -> bool:
         target.write_text(text.replace(original, mutated, 1))
         command = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider"]
         result = subprocess.run(
-            [*command, "tests/contract", "-k", "in_memory"],
+            [*command, "tests/contract", "-k", selection],
             cwd=tree,
             capture_output=True,
             text=True,
@@ -102,14 +164,17 @@ def run_one(name: str, path: str, original: str, mutated: str) -> bool:
 
 
 def main() -> int:
-    if run_one("baseline (no mutation)", "domain/log_rules.py", "", ""):
-        raise SystemExit("the contract suite fails without any mutation")
+    wanted = sys.argv[2] if sys.argv[1:2] == ["-k"] else ""
+    chosen = [m for m in MUTATIONS if wanted in m[0]]
+    for selection in sorted({(m[4:] or (MEMORY,))[0] for m in chosen}):
+        if run_one("baseline", "domain/log_rules.py", "", "", selection):
+            raise SystemExit(f"the {selection} contract fails without any mutation")
     survivors = 0
-    for name, path, original, mutated in MUTATIONS:
-        caught = run_one(name, path, original, mutated)
+    for name, *mutation in chosen:
+        caught = run_one(name, *mutation)
         survivors += not caught
-        print(f"{'caught  ' if caught else 'SURVIVED'}  {name}")
-    print(f"{len(MUTATIONS) - survivors}/{len(MUTATIONS)} mutations caught")
+        print(f"{'caught  ' if caught else 'SURVIVED'}  {name}", flush=True)
+    print(f"{len(chosen) - survivors}/{len(chosen)} mutations caught")
     return 1 if survivors else 0
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import os
+import shutil
 import socket
 from urllib.parse import urlsplit
 
@@ -54,3 +55,14 @@ def require_redis() -> str:
 
 def require_mysql() -> str:
     return _require_url("MariaDB", MYSQL_SERVER_URL, 3306)
+
+
+def require_program(name: str) -> str:
+    """The path of program `name`; skip (fail in CI) when it is not installed."""
+    found = shutil.which(name)
+    if found is not None:
+        return found
+    message = f"{name} is not installed (needed to start throwaway servers)"
+    if in_ci():
+        pytest.fail(message + " (CI requires every service)")
+    pytest.skip(message)

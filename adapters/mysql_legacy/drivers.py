@@ -3,11 +3,15 @@
 SQLite gets WAL (readers never wait for the writer), a busy timeout, and
 `BEGIN IMMEDIATE` for write transactions (those run with the execution option
 WRITE), so writers in several processes serialize instead of failing on a
-lock upgrade.
+lock upgrade. Its engine also carries a lock (the execution option WRITE_GATE)
+its writers queue on before `BEGIN IMMEDIATE`, so they take turns in order
+instead of in SQLite's busy-sleep loop (which, under gevent, would also stall
+the hub).
 """
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime
 from typing import Any
 
@@ -22,6 +26,7 @@ POOL_RECYCLE_SECONDS = 280  # below any sane wait_timeout (MySQL default 28800)
 SQLITE_BUSY_SECONDS = 30.0
 MYSQL_CONNECT_TIMEOUT = 5
 WRITE = "runstream_write"
+WRITE_GATE = "runstream_write_gate"
 
 
 def _datetime(value: str | bytes) -> Any:
@@ -63,6 +68,7 @@ def sqlite_engine(url: URL) -> Engine:
         url,
         connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_SECONDS},
         json_serializer=dump_json,
+        execution_options={WRITE_GATE: threading.Lock()},
     )
     in_memory = url.database in (None, "", ":memory:")
 

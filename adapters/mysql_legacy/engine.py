@@ -1,15 +1,12 @@
 """The engine Resource and the transaction helpers every adapter uses.
 
-On SQLite, writers in one process also queue on a lock before `BEGIN
-IMMEDIATE`, so they take turns in order instead of in SQLite's busy-sleep loop
-(which, under gevent, would also stall the hub).
+On SQLite, the writers of one engine also queue on the engine's write gate (see
+drivers.py) before `BEGIN IMMEDIATE`.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any, TypeVar
@@ -17,7 +14,12 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, Engine, create_engine
 from sqlalchemy.engine import make_url
 
-from runstream.adapters.mysql_legacy.drivers import WRITE, mysql_engine, sqlite_engine
+from runstream.adapters.mysql_legacy.drivers import (
+    WRITE,
+    WRITE_GATE,
+    mysql_engine,
+    sqlite_engine,
+)
 from runstream.adapters.mysql_legacy.failures import is_retryable, storage_errors
 from runstream.domain.model import dump_json
 
@@ -25,7 +27,6 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 _RETRIES = 5
-_WRITE_GATES: dict[str, threading.Lock] = {}
 
 
 def sql_engine(url: str) -> Iterator[Engine]:
@@ -47,20 +48,9 @@ def build_engine(url: str) -> Engine:
         return create_engine(parsed, pool_pre_ping=True, json_serializer=dump_json)
 
 
-def database_key(engine: Engine) -> str:
-    """Names the database, the same for every engine on it in this process."""
-    url = engine.url
-    if url.get_backend_name() == "sqlite" and url.database not in (None, ""):
-        return "sqlite:" + os.path.abspath(url.database or "")
-    return url.render_as_string(hide_password=True)
-
-
 def _write_gate(engine: Engine) -> AbstractContextManager[Any]:
-    if engine.dialect.name != "sqlite":
-        return nullcontext()
-    key = database_key(engine)
-    gate = _WRITE_GATES.get(key)
-    return gate if gate is not None else _WRITE_GATES.setdefault(key, threading.Lock())
+    gate = engine.get_execution_options().get(WRITE_GATE)
+    return nullcontext() if gate is None else gate
 
 
 @contextmanager

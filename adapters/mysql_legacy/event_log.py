@@ -14,7 +14,7 @@ from runstream.adapters.mysql_legacy.event_rows import (
     keyed_batch,
     read_range,
 )
-from runstream.adapters.mysql_legacy.notifier import notifier_for
+from runstream.adapters.mysql_legacy.notifier import Notifier
 from runstream.domain.idempotency import marked, replay
 from runstream.domain.ids import MAX_ID, MIN_ID, EventId
 from runstream.domain.log_rules import assign, check_batch_order, new_continuation
@@ -27,14 +27,18 @@ from runstream.domain.model import (
     StoredEvent,
 )
 
-_SWEEP = 10  # expired logs removed per finish, so untouched runs go too
 _CURSORS_PER_QUERY = 500
 
 
 class SqlEventLog:
     """Appends serialize per run on the head row; ids and sequences follow
     `domain.log_rules`. A finished log expires `ttl_seconds` later (None keeps
-    it); an expired log reads as absent and is deleted lazily."""
+    it); an expired log reads as absent. Reads never write: `purge_expired`
+    deletes expired logs (the service runs it periodically), and an append to
+    an expired log replaces it.
+
+    Waiters wake at once when this log commits, and by polling every
+    `poll_interval` for writers elsewhere."""
 
     def __init__(
         self,
@@ -47,7 +51,7 @@ class SqlEventLog:
         self._ttl = ttl_seconds
         self._poll = poll_interval
         self._clock = clock
-        self._notifier = notifier_for(engine)
+        self._notifier = Notifier()
 
     def append(
         self,
@@ -134,16 +138,14 @@ class SqlEventLog:
             "finish log",
             lambda conn: heads.set_expiry(conn, run_id, expires_at, now),
         )
-        self.purge_expired(_SWEEP)
 
     def info(self, run_id: RunId) -> LogInfo | None:
         now = self._now_ms()
         with reading(self._engine, "read log info") as conn:
             head = heads.get_head(conn, run_id)
-        if head is not None and head.expired(now):
-            self._drop_if_expired(run_id)
+        if head is None or head.expired(now):
             return None
-        return None if head is None else head.info()
+        return head.info()
 
     def purge_expired(self, limit: int = 100) -> int:
         """Delete up to `limit` expired logs now; returns how many."""

@@ -11,12 +11,9 @@ from sqlalchemy import Connection, bindparam, delete, insert, or_, select, updat
 from runstream.adapters.mysql_legacy.tables import execution_event as events
 from runstream.adapters.mysql_legacy.tables import execution_event_log as heads
 from runstream.domain.ids import EventId
-from runstream.domain.model import Category, LogInfo, NewEvent, RunId, StoredEvent
+from runstream.domain.log_rules import LogHead
+from runstream.domain.model import LogInfo, RunId, StoredEvent
 
-# What the log rules need to know of the last event: its position, and whether
-# it closed the log. The head keeps only that, so it stands in for the event.
-_CLOSING = NewEvent(Category.LIFECYCLE, "completed", None)
-_OPEN = NewEvent(Category.SYSTEM, "head", None)
 _EMPTY = {
     "first_ms": 0,
     "first_seq": 0,
@@ -46,11 +43,11 @@ class Head:
     def expired(self, now_ms: int) -> bool:
         return self.expires_at_ms is not None and self.expires_at_ms <= now_ms
 
-    def last_event(self) -> StoredEvent | None:
+    def last_event(self) -> LogHead | None:
+        """The last event as the log rules see it; None for an empty log."""
         if self.empty:
             return None
-        kind = _CLOSING if self.closed else _OPEN
-        return StoredEvent(self.last, self.run_id, self.last_sequence, 0, kind)
+        return LogHead(self.last, self.last_sequence, self.closed)
 
     def info(self) -> LogInfo | None:
         if self.empty:

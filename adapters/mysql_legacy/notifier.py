@@ -1,19 +1,12 @@
-"""In-process wake-ups for waiters on one database.
+"""In-process wake-ups for the waiters of one SqlEventLog.
 
-Every SqlEventLog on the same database in this process shares one Notifier, so
-a waiter wakes as soon as a writer in the process commits; writers in other
-processes are seen by bounded polling instead.
+A waiter wakes as soon as its log commits a write; writers elsewhere (other
+logs, other processes) are seen by bounded polling instead.
 """
 
 from __future__ import annotations
 
 import threading
-
-from sqlalchemy import Engine
-
-from runstream.adapters.mysql_legacy.engine import database_key
-
-_NOTIFIERS: dict[str, Notifier] = {}
 
 
 class Notifier:
@@ -32,9 +25,3 @@ class Notifier:
         with self._changed:
             if self.generation == seen:
                 self._changed.wait(timeout)
-
-
-def notifier_for(engine: Engine) -> Notifier:
-    key = database_key(engine)
-    found = _NOTIFIERS.get(key)
-    return found if found is not None else _NOTIFIERS.setdefault(key, Notifier())

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from redis import Redis
 from redis.backoff import NoBackoff
 from redis.cluster import ClusterNode, RedisCluster
+from redis.connection import parse_url
 from redis.exceptions import RedisClusterException, RedisError
 from redis.retry import Retry
 
@@ -27,13 +28,17 @@ _SERVER_TICK = 0.1
 
 
 def redis_client(
-    url: str, cluster: bool = False, timeout: float = 2.0
+    url: str,
+    cluster: bool = False,
+    timeout: float = 2.0,
+    clusters: ClusterClients | None = None,
 ) -> Generator[Client, None, None]:
     """A pooled client whose every call gives up after `timeout` seconds.
 
     With `cluster`, `url` may list several seed nodes, comma-separated (the first
     a full URL, the others full URLs or `host:port`): a process that starts while
-    a seed is down finds the cluster through another.
+    a seed is down finds the cluster through another. Cluster clients come from
+    `clusters` (a new set when not given).
 
     Responses are decoded to str (hiredis does it in C). The client speaks RESP2:
     RESP3 would add a HELLO round trip per connection and the maintenance-
@@ -48,7 +53,7 @@ def redis_client(
         "health_check_interval": HEALTH_CHECK_SECONDS,
     }
     if cluster:
-        with _shared_cluster(url, options) as shared:
+        with (clusters or ClusterClients()).client(url, options) as shared:
             yield shared
         return
     # No retries: a retried append whose reply was lost would store its batch
@@ -61,40 +66,80 @@ def redis_client(
         client.close()
 
 
-# Building a cluster client reads the slot map over the network, so under gevent
-# the first requests of a worker can all start building one at once, and every
-# copy the container does not keep is closed when its generator is collected.
-# One client per URL and options per process, closed by its last user, avoids it.
-_clusters: dict[str, tuple[RedisCluster, int]] = {}
-_clusters_lock = threading.Lock()
+class ClusterClients:
+    """The cluster clients of one container, one per URL and options.
+
+    Building a cluster client reads the slot map over the network, so under
+    gevent the first requests of a worker can all start building one at once,
+    and every copy the container does not keep is closed when its generator is
+    collected. Sharing one client per URL and options, closed by its last user,
+    avoids it; `close` closes whatever is left.
+    """
+
+    def __init__(self) -> None:
+        self._clients: dict[str, tuple[RedisCluster, int]] = {}
+        self._lock = threading.Lock()
+
+    @contextlib.contextmanager
+    def client(self, url: str, options: dict[str, Any]) -> Iterator[RedisCluster]:
+        name = f"{url} {sorted(options.items())}"
+        with self._lock:
+            client, users = self._clients.get(name) or (None, 0)
+            if client is None:
+                client = _cluster(url, options)
+            self._clients[name] = (client, users + 1)
+        try:
+            yield client
+        finally:
+            self._release(name)
+
+    def close(self) -> None:
+        with self._lock:
+            clients, self._clients = self._clients, {}
+        for client, _ in clients.values():
+            client.close()
+
+    def _release(self, name: str) -> None:
+        with self._lock:
+            found = self._clients.get(name)
+            if found is None:
+                return
+            client, users = found
+            if users > 1:
+                self._clients[name] = (client, users - 1)
+                return
+            del self._clients[name]
+        client.close()
 
 
-@contextlib.contextmanager
-def _shared_cluster(url: str, options: dict[str, Any]) -> Iterator[RedisCluster]:
-    name = f"{url} {sorted(options.items())}"
-    with _clusters_lock:
-        client, users = _clusters.get(name) or (None, 0)
-        if client is None:
-            # Writes go through ScriptRunner, which never retries them; reads
-            # and PEXPIRE may be repeated once after a refreshed slot map.
-            first, *others = (seed.strip() for seed in url.split(","))
-            client = RedisCluster.from_url(
-                first,
-                startup_nodes=[_node(other) for other in others],
-                retry=Retry(NoBackoff(), 1),
-                **options,
-            )
-        _clusters[name] = (client, users + 1)
+def cluster_clients() -> Iterator[ClusterClients]:
+    """A Resource: the container's cluster clients, closed when it shuts down."""
+    clients = ClusterClients()
     try:
-        yield client
+        yield clients
     finally:
-        with _clusters_lock:
-            users = _clusters[name][1] - 1
-            if users:
-                _clusters[name] = (client, users)
-            else:
-                del _clusters[name]
-                client.close()
+        clients.close()
+
+
+def _cluster(url: str, options: dict[str, Any]) -> RedisCluster:
+    # Writes go through ScriptRunner, which never retries them; reads and
+    # PEXPIRE may be repeated once after a refreshed slot map.
+    first, *others = (seed.strip() for seed in url.split(","))
+    return RedisCluster.from_url(
+        first,
+        startup_nodes=[_node(other) for other in others],
+        retry=Retry(NoBackoff(), 1),
+        **options,
+    )
+
+
+def check_seeds(url: str) -> None:
+    """ValueError for a cluster seed list redis-py could not use (checked
+    without connecting)."""
+    first, *others = (seed.strip() for seed in url.split(","))
+    parse_url(first)  # type: ignore[no-untyped-call]
+    for other in others:
+        parse_url(other if "//" in other else f"redis://{other}")  # type: ignore[no-untyped-call]
 
 
 def _node(url: str) -> ClusterNode:

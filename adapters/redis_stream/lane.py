@@ -41,8 +41,14 @@ QUIET_SECONDS = 1.0
 
 
 class Lane:
-    def __init__(self, client: Redis, idle: int = IDLE_CONNECTIONS) -> None:
+    def __init__(
+        self,
+        client: Redis,
+        idle: int = IDLE_CONNECTIONS,
+        quiet_seconds: float = QUIET_SECONDS,
+    ) -> None:
         pool = client.connection_pool
+        self._quiet = quiet_seconds
         self._connection_class = pool.connection_class
         self._connection_kwargs = dict(pool.connection_kwargs)
         self._most_idle = idle
@@ -78,7 +84,7 @@ class Lane:
             # A quiet connection with something to read was closed by the server
             # (a restart, CLIENT KILL, its idle timeout): reconnect before sending.
             if (
-                time.monotonic() - since > QUIET_SECONDS
+                time.monotonic() - since > self._quiet
                 and connection.is_connected
                 and _closed(connection)
             ):

@@ -36,6 +36,10 @@ class Archiver:
     every event of the run. If a batch does not continue the archive (events
     appended by another process, or queued past `capacity`), the missing span is
     repaired by reading the hot log.
+
+    The thread starts with `start` (or the first event queued) and ends with
+    `stop`. With `lag_samples`, the last that many archive lags (seconds from
+    queueing to archived) are kept for the tiers benchmark.
     """
 
     def __init__(
@@ -46,6 +50,7 @@ class Archiver:
         *,
         capacity: int = 200_000,
         retry_seconds: float = 0.5,
+        lag_samples: int = 0,
     ) -> None:
         self._hot = hot
         self._archive = archive
@@ -60,12 +65,39 @@ class Archiver:
         self._queued = 0
         self._busy = False
         self._counts = collections.Counter[str]()
-        self.lag_samples: collections.deque[float] = collections.deque(maxlen=100_000)
-        self._thread = threading.Thread(target=self._loop, daemon=True, name="archiver")
-        self._thread.start()
+        self.lag_samples = collections.deque[float](maxlen=lag_samples)
+        self._thread: threading.Thread | None = None
+        self._stopping = False
+        self._stop_requested = threading.Event()
+
+    def start(self) -> None:
+        """Start the copying thread (once; never again after `stop`)."""
+        with self._changed:
+            if self._thread is not None or self._stopping:
+                return
+            self._thread = threading.Thread(
+                target=self._loop, daemon=True, name="archiver"
+            )
+            self._thread.start()
+
+    def stop(self, timeout: float) -> bool:
+        """Archive what is queued for up to `timeout` seconds, then end the
+        thread; False if it was still busy (what it held stays unarchived)."""
+        deadline = time.monotonic() + timeout
+        flushed = self._thread is None or self.flush(timeout)
+        with self._changed:
+            self._stopping = True
+            self._stop_requested.set()
+            thread = self._thread
+            self._changed.notify_all()
+        if thread is not None:
+            thread.join(max(0.0, deadline - time.monotonic()))
+            return flushed and not thread.is_alive()
+        return flushed
 
     def add(self, run_id: RunId, events: list[StoredEvent]) -> None:
         """Queue stored events; never blocks on the archive."""
+        self.start()
         with self._changed:
             self._since.setdefault(run_id, time.monotonic())
             if self._queued + len(events) > self._capacity:
@@ -78,6 +110,7 @@ class Archiver:
     def finish(self, run_id: RunId) -> None:
         """Once the run is fully archived, finish it in the archive and then call
         `on_finished` (which starts the hot copy's expiry)."""
+        self.start()
         with self._changed:
             self._finishing.add(run_id)
             self._since.setdefault(run_id, time.monotonic())
@@ -109,10 +142,14 @@ class Archiver:
     def _loop(self) -> None:
         while True:
             with self._changed:
-                while not self._since:
+                while not self._since and not self._stopping:
                     self._busy = False
                     self._changed.notify_all()
                     self._changed.wait()
+                if self._stopping:
+                    self._busy = False
+                    self._changed.notify_all()
+                    return
                 self._busy = True
                 run_id = next(iter(self._since))
                 started = self._since.pop(run_id)
@@ -124,9 +161,9 @@ class Archiver:
                 self._queued -= len(events)
             if not self._archive_run(run_id, events, dirty, finishing):
                 self._requeue(run_id, events, started, dirty, finishing)
-                time.sleep(self._retry)
+                self._stop_requested.wait(self._retry)
                 continue
-            if events:
+            if events and self.lag_samples.maxlen:
                 self.lag_samples.append(time.monotonic() - started)
 
     def _archive_run(

@@ -95,8 +95,7 @@ class FailoverEventLog:
             timing=timing or FleetTiming(beat=probe_backoff[0] * 5),
         )
         self.fleet.on_change = self._changed
-        if record is not None:
-            self.fleet.start()  # a fleet: heartbeats from the start
+        self._shared = record is not None
 
     @property
     def primary(self) -> EventLog:
@@ -115,6 +114,16 @@ class FailoverEventLog:
                 self._counts["failbacks"],
                 self._on_fallback + (away if self._left_at else 0.0),
             )
+
+    def start(self) -> None:
+        """The fleet tier's thread: heartbeats from the start in a fleet (a
+        shared record), else only once this process leaves Redis."""
+        if self._shared:
+            self.fleet.start()
+
+    def stop(self, timeout: float) -> bool:
+        """End the fleet tier's thread within `timeout`; False if it was busy."""
+        return self.close(timeout)
 
     def close(self, timeout: float = 5.0) -> bool:
         return self.fleet.stop(timeout)

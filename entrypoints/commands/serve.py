@@ -8,6 +8,7 @@ import sys
 
 from runstream.entrypoints.config import ConfigError, load_config
 from runstream.entrypoints.startup_check import (
+    check_adapters_build,
     check_before_start,
     unreachable_database,
     uses_sql,
@@ -52,6 +53,7 @@ def run(args: argparse.Namespace) -> int:
     if problem:
         print(f"runstream serve: {problem}", file=sys.stderr)
         return 1
+    check_adapters_build(config)
     argv = [sys.executable, "-m", "runstream.entrypoints.http.server"]
     argv += ["--host", args.host, "--port", str(args.port)]
     argv += ["--workers", str(args.workers)]

@@ -11,10 +11,11 @@ from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import NotFound
 from werkzeug.routing import RequestRedirect
 
-from runstream.entrypoints.background import start_fleet_duties, stop_fleet_duties
+from runstream.entrypoints.adapter_check import check_adapters
 from runstream.entrypoints.container import Container, build_container
 from runstream.entrypoints.http import errors, events, ops, runs, stream, summary
 from runstream.entrypoints.http.admission import admission_for
+from runstream.entrypoints.http.binding import bind_views
 from runstream.entrypoints.http.body import BODY_SLACK
 from runstream.entrypoints.http.connections import StalledWrites
 from runstream.entrypoints.http.stream_watch import StreamWatch
@@ -40,18 +41,18 @@ def create_app(container: Container | None = None) -> Flask:
     slow = container.metrics().slow_disconnects
     app.extensions["runstream.stalls"] = StalledWrites(on_drop=slow.inc)
     app.extensions["runstream.watch"] = StreamWatch()
-    container.authenticator()  # a malformed RUNSTREAM_API_KEYS fails at startup
+    check_adapters(container)  # a setting no adapter can use fails at startup
     # Build the selected adapters, hub and run manager once, before any request:
     # under gevent, racing first requests could each build a Singleton whose
     # construction yields, leaving two archivers or hubs in one process.
     app.extensions["runstream.admission"] = admission_for(container.run_manager())
     container.fan_out_hub()
-    start_fleet_duties(container)
+    container.background()  # its threads stop in shutdown_resources()
     errors.register_errors(app)
-    for blueprint in (runs.bp, events.bp, stream.bp, ops.bp, viewer_bp):
+    blueprints = (runs.bp, events.bp, stream.bp, summary.bp, ops.bp, viewer_bp)
+    for blueprint in blueprints:
         app.register_blueprint(blueprint)
-    container.wire(modules=[runs, events, stream, ops])
-    summary.register(app, container)
+    bind_views(app, container)
     return app
 
 
@@ -83,7 +84,6 @@ def begin_shutdown(app: Flask) -> None:
     try:
         if manager is not None:
             manager().shutdown()
-        stop_fleet_duties(container)
     except Exception:
         logger.exception("run manager shutdown failed")
     finally:
@@ -94,5 +94,4 @@ def finish_shutdown(app: Flask, timeout: float = 12.0) -> None:
     """Once no request is left: wait for begin_shutdown, release the drivers."""
     app.extensions["runstream.stopped"].wait(timeout)
     container: Container = app.container  # type: ignore[attr-defined]
-    container.unwire()
     container.shutdown_resources()

@@ -16,6 +16,7 @@ from prometheus_client import (
 )
 
 from runstream.application.run_manager import RunManager
+from runstream.entrypoints.event_logs import EventLogTiers
 from runstream.entrypoints.http.state_metrics import StateMetrics
 
 LATENCY_BUCKETS = (
@@ -24,9 +25,11 @@ LATENCY_BUCKETS = (
 
 
 class Metrics:
-    """Each app gets its own registry, so tests never share counters."""
+    """Each app gets its own registry, so tests never share counters. The
+    event-log gauges read `tiers` when scraped."""
 
-    def __init__(self) -> None:
+    def __init__(self, tiers: EventLogTiers | None = None) -> None:
+        self._tiers = tiers
         shared = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
         self._registry = None if shared else CollectorRegistry()
         registry = self._registry
@@ -60,9 +63,9 @@ class Metrics:
 
         self.state = StateMetrics(registry)
 
-    def refresh(self, event_log: object, manager: RunManager | None) -> None:
+    def refresh(self, manager: RunManager | None) -> None:
         """Read the gauges of the event-log tiers and the run manager."""
-        self.state.refresh(event_log, manager)
+        self.state.refresh(self._tiers, manager)
 
     def backend_error(self, error: Exception) -> None:
         del error

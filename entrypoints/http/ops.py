@@ -67,10 +67,9 @@ def readyz(
 @inject
 def metrics(
     metrics: Metrics = Provide[Container.metrics],
-    event_log: EventLog = Provide[Container.event_log],
     manager: RunManager = Provide[Container.run_manager],
 ) -> Response:
-    metrics.refresh(event_log, manager)
+    metrics.refresh(manager)
     text, content_type = metrics.render()
     return Response(text, content_type=content_type)
 

@@ -9,7 +9,8 @@ from runstream.application.cancel_run import CancelRun
 from runstream.application.ending import terminal_event
 from runstream.application.finish_run import FinishRun
 from runstream.application.get_run import MAX_LIST, GetRun, ListRuns
-from runstream.application.start_run import EXECUTORS, RunRequest, StartRun
+from runstream.application.launch_run import LaunchRun
+from runstream.application.start_run import EXECUTORS, RunRequest
 from runstream.domain.envelope import check_size
 from runstream.domain.errors import InvalidRequest
 from runstream.domain.model import RunStatus
@@ -39,7 +40,7 @@ bp.before_request(known_query_only)
 @bp.post("/runs")
 @inject
 def create_run(
-    start_run: StartRun = Provide[Container.start_run],
+    launch_run: LaunchRun = Provide[Container.launch_run],
     default_executor: str = Provide[Container.config.runs.default_executor],
 ) -> tuple[Response, int]:
     body = json_body()
@@ -58,7 +59,7 @@ def create_run(
         params=optional_object(body, "params"),
         tenant=tenant(),
     )
-    run = start_admitted(start_run.execute, wanted)
+    run = start_admitted(launch_run.execute, wanted)
     response = jsonify(run_json(run))
     response.headers["Location"] = url_for("runs.get_run", run_id=run.id)
     return response, 201

@@ -8,9 +8,8 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry, Gauge
 
-from runstream.adapters.tiered.archived_log import ArchivedEventLog
-from runstream.adapters.tiered.failover import FailoverEventLog
 from runstream.application.run_manager import RunManager
+from runstream.entrypoints.event_logs import EventLogTiers
 
 
 def _gauge(
@@ -57,17 +56,15 @@ class StateMetrics:
             "runstream_active_runs", "Runs executing in this process", r
         )
 
-    def refresh(self, event_log: object, manager: RunManager | None) -> None:
-        failover = event_log if isinstance(event_log, FailoverEventLog) else None
-        archived = failover.primary if failover is not None else event_log
-        if failover is not None:
-            stats = failover.stats()
+    def refresh(self, tiers: EventLogTiers | None, manager: RunManager | None) -> None:
+        if tiers is not None and tiers.failover is not None:
+            stats = tiers.failover.stats()
             for tier in ("redis", "sql"):
                 self.serving.labels(tier).set(1 if stats.serving == tier else 0)
             self.failovers.set(stats.failovers)
             self.on_fallback.set(stats.seconds_on_fallback)
-        if isinstance(archived, ArchivedEventLog):
-            archive = archived.archiver.stats()
+        if tiers is not None and tiers.archiver is not None:
+            archive = tiers.archiver.stats()
             self.archive_pending.set(archive.pending_events)
             lag = archive.oldest_pending_seconds if archive.pending_runs else 0.0
             self.archive_lag.set(lag)

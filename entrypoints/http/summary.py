@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dependency_injector.wiring import Provide, inject
-from flask import Blueprint, Flask, Response, jsonify
+from flask import Blueprint, Response, jsonify
 
 from runstream.application.summarize_run import SummarizeRun
 from runstream.entrypoints.container import Container
@@ -20,8 +20,3 @@ def run_summary(
     run_id: str, summarize: SummarizeRun = Provide[Container.summarize_run]
 ) -> Response:
     return jsonify(summarize.execute(run_id_of(run_id), tenant()))
-
-
-def register(app: Flask, container: Container) -> None:
-    app.register_blueprint(bp)
-    container.wire(modules=[__name__])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import replace
 
 import pytest
 
@@ -11,6 +12,7 @@ from runstream.domain.errors import InvalidRequest, RunNotActive
 from runstream.domain.ids import MAX_ID, MIN_ID, EventId
 from runstream.domain.model import StoredEvent
 from tests.factories import completed, event, new_run_id, started, token
+from tests.support.polling import entering, joined, wait_until
 
 
 def test_append_assigns_sequences_from_one_and_increasing_ids(event_log):
@@ -126,6 +128,16 @@ def test_wait_times_out_with_nothing(event_log):
     assert event_log.wait({run_id: stored[0].id}, timeout=0.05) == {}
 
 
+def test_wait_returns_everything_after_the_cursor_in_log_order(event_log):
+    run_id = new_run_id()
+    first = event_log.append(run_id, [started()])[0]
+    news = event_log.append(run_id, [token("a"), token("b"), token("c")])
+
+    found = event_log.wait({run_id: first.id}, timeout=5)
+
+    assert found == {run_id: news}
+
+
 def test_wait_with_zero_timeout_does_not_block(event_log):
     run_id = new_run_id()
     stored = event_log.append(run_id, [started()])
@@ -133,21 +145,21 @@ def test_wait_with_zero_timeout_does_not_block(event_log):
     assert event_log.wait({run_id: stored[0].id}, timeout=0) == {}
 
 
-def test_wait_wakes_when_another_thread_appends(event_log):
+def test_wait_wakes_when_another_thread_appends_after_it_started(event_log):
     run_id = new_run_id()
     first = event_log.append(run_id, [started()])[0]
-    ready = threading.Event()
+    waiting = threading.Event()
     result: dict = {}
 
     def waiter() -> None:
-        ready.set()
-        result.update(event_log.wait({run_id: first.id}, timeout=10))
+        with entering(type(event_log).wait, waiting):
+            result.update(event_log.wait({run_id: first.id}, timeout=10))
 
     thread = threading.Thread(target=waiter)
     thread.start()
-    ready.wait()
+    assert waiting.wait(10)
     appended = event_log.append(run_id, [token()])
-    thread.join(timeout=10)
+    joined(thread, 15)
 
     assert result == {run_id: appended}
 
@@ -171,10 +183,7 @@ def test_finish_keeps_events_until_the_ttl_passes(log_backend):
     log.finish(run_id)
 
     assert len(log.read(run_id)) == 2
-    deadline = time.monotonic() + 10
-    while log.info(run_id) is not None and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert log.info(run_id) is None
+    wait_until(lambda: log.info(run_id) is None, "the log to expire", timeout=10)
     assert log.read(run_id) == []
     log_backend.purge([run_id])
 
@@ -218,3 +227,28 @@ def test_store_refuses_events_that_do_not_continue_the_log(event_log):
         event_log.store(run_id, [skipping])
 
     assert len(event_log.read(run_id)) == 1
+
+
+def test_concurrent_copiers_of_the_same_events_store_each_event_once(event_log):
+    source, target = new_run_id(), new_run_id()
+    events = event_log.append(source, [started(), *(token(str(n)) for n in range(59))])
+    copies = [replace(e, run_id=target) for e in events]
+    stored: list[int] = []
+    errors: list[Exception] = []
+
+    def copier() -> None:
+        try:
+            for end in range(5, len(copies) + 1, 5):
+                stored.append(event_log.store(target, copies[:end]))
+        except Exception as err:
+            errors.append(err)
+
+    threads = [threading.Thread(target=copier) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        joined(thread, 60)
+
+    assert errors == []
+    assert sum(stored) == len(copies)
+    assert event_log.read(target, MIN_ID, MAX_ID, 1000) == copies

@@ -5,6 +5,8 @@ backend, never from a function-scoped fixture."""
 from __future__ import annotations
 
 import threading
+import time
+from dataclasses import replace
 
 import pytest
 from hypothesis import given, settings
@@ -21,9 +23,11 @@ from hypothesis.stateful import (
 from runstream.domain.errors import RunNotActive
 from runstream.domain.ids import MAX_ID, MIN_ID, EventId
 from runstream.domain.model import AgentType, Category, NewEvent, Source
-from tests.contract.conftest import LOG_BACKENDS
+from runstream.domain.ports import EventLog
 from tests.factories import new_run_id
-from tests.support.backends import LogBackend
+from tests.support.backends import LOG_BACKENDS, LogBackend
+from tests.support.polling import joined, wait_until
+from tests.support.timing import assert_within
 
 sources = st.none() | st.builds(
     Source,
@@ -32,8 +36,25 @@ sources = st.none() | st.builds(
     st.text(max_size=12),
     st.text(max_size=12),
 )
-json_leaf = st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.text()
-datas = st.dictionaries(st.text(max_size=8), json_leaf, max_size=4)
+json_leaf = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**53), 2**53)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text()
+)
+json_values = st.recursive(
+    json_leaf,
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+datas = st.dictionaries(st.text(max_size=8), json_values, max_size=4)
+# Finished logs of the second adapter expire this long after `finish`.
+SHORT_TTL = 0.3
+WAIT = 0.02
 plain_events = st.builds(
     NewEvent.build,
     st.sampled_from([Category.LLM, Category.DISPATCH, Category.SYSTEM]),
@@ -57,6 +78,8 @@ class EventLogContract(RuleBasedStateMachine):
         self.backend = backend
         self.log = backend.make()
         self.model: dict[int, list] = {}
+        self.expiring: EventLog | None = None
+        self.expires_at: dict[int, float] = {}
 
     @initialize(target=runs)
     def first_run(self):
@@ -139,8 +162,50 @@ class EventLogContract(RuleBasedStateMachine):
         assert found == ({run_id: expected} if expected else {})
 
     @rule(run_id=runs)
+    def wait_at_the_head_times_out_empty(self, run_id):
+        known = self.model[run_id]
+        cursor = known[-1].id if known else MIN_ID
+        began = time.monotonic()
+
+        found = self.log.wait({run_id: cursor}, timeout=WAIT, limit=50)
+
+        assert found == {}
+        assert time.monotonic() - began >= WAIT * 0.8
+        assert_within(time.monotonic() - began, WAIT + 5.0, "a 0.02 s wait")
+
+    @rule(run_id=runs)
     def finish(self, run_id):
+        """Finishing starts the expiry: with a day's TTL, nothing changes now."""
         self.log.finish(run_id)
+
+    @rule(run_id=runs)
+    def finish_on_a_short_ttl(self, run_id):
+        """A copy of the run on an adapter with a short TTL reads as it is until
+        finished, and as absent once the TTL has passed (checked below)."""
+        known = self.model[run_id]
+        if not known:
+            return
+        if self.expiring is None:
+            self.expiring = self.backend.make(ttl_seconds=SHORT_TTL)
+        copy_run = new_run_id()
+        copies = [replace(e, run_id=copy_run) for e in known]
+        assert self.expiring.store(copy_run, copies) == len(copies)
+        self.expiring.finish(copy_run)
+        self.expires_at[copy_run] = time.monotonic() + SHORT_TTL
+
+    @rule()
+    def expired_logs_read_as_absent(self):
+        expiring = self.expiring
+        now = time.monotonic()
+        for run_id in [r for r, due in self.expires_at.items() if due <= now]:
+            assert expiring is not None
+            wait_until(
+                lambda run_id=run_id: expiring.info(run_id) is None,
+                f"run {run_id} to expire",
+                timeout=15,
+            )
+            assert expiring.read(run_id) == []
+            del self.expires_at[run_id]
 
     @rule(source_run=runs, target=runs)
     def store_copy(self, source_run):
@@ -167,7 +232,7 @@ class EventLogContract(RuleBasedStateMachine):
             assert info.closed == known[-1].is_terminal
 
     def teardown(self):
-        self.backend.purge(list(self.model))
+        self.backend.purge([*self.model, *self.expires_at])
 
 
 @pytest.mark.parametrize("backend_factory", LOG_BACKENDS)
@@ -178,7 +243,7 @@ def test_event_log_behaves_like_the_model(backend_factory):
 
 
 @pytest.mark.parametrize("backend_factory", LOG_BACKENDS)
-@settings(max_examples=5)
+@settings(max_examples=12)
 @given(
     plan=st.lists(st.integers(1, 6), min_size=20, max_size=40),
 )
@@ -202,7 +267,7 @@ def test_concurrent_writers_get_gapless_sequences(backend_factory, plan):
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join()
+        joined(thread)
     found = log.read(run_id, MIN_ID, MAX_ID, 10_000)
     backend.purge([run_id])
 

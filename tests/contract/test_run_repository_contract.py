@@ -18,8 +18,8 @@ from hypothesis.stateful import (
 
 from runstream.domain.errors import InvalidTransition, RunNotFound
 from runstream.domain.model import Run, RunStatus
-from tests.contract.conftest import RUN_BACKENDS
 from tests.factories import run
+from tests.support.backends import RUN_BACKENDS
 
 
 def test_add_assigns_increasing_positive_ids(runs):

@@ -153,7 +153,6 @@ def test_an_event_over_the_size_limit_is_too_large(client):
 def test_a_batch_body_over_the_batch_limit_is_refused_before_parsing(client):
     run_id = start(client)["id"]
     client.application.container.config.events.max_bytes.override(300)
-    client.application.container.wire(modules=["runstream.entrypoints.http.events"])
     body = b'{"events": [' + b" " * 400_000 + b"]}"
 
     response = client.post(f"/runs/{run_id}/events", data=body)

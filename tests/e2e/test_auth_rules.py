@@ -4,7 +4,7 @@ import pytest
 
 from runstream.entrypoints.config import ConfigError
 from runstream.entrypoints.http.auth import Authenticator, parse_api_keys
-from tests.e2e.conftest import API_KEYS, make_app
+from tests.support.apps import API_KEYS, close_app, make_app
 
 A = {"Authorization": "Bearer key-a"}
 B = {"Authorization": "Bearer key-b"}
@@ -14,7 +14,7 @@ B = {"Authorization": "Bearer key-b"}
 def client():
     app = make_app(RUNSTREAM_API_KEYS=API_KEYS)
     yield app.test_client()
-    app.container.fan_out_hub().close()
+    close_app(app)
 
 
 def test_malformed_api_keys_are_a_configuration_error():

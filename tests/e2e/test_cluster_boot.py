@@ -5,12 +5,11 @@ without a restart."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 import requests
 
-from tests.e2e.live_server import LiveServer
+from tests.support.live_server import LiveServer
+from tests.support.polling import poll
 from tests.support.redis_server import RedisServer, free_port
 from tests.support.sql_backend import fresh_sqlite_url
 
@@ -57,9 +56,7 @@ def test_the_service_starts_while_the_cluster_is_unreachable_and_serves_once_it_
 
 
 def _await_ready(url: str, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if requests.get(f"{url}/readyz", timeout=10).status_code == 200:
-            return True
-        time.sleep(0.1)
-    return False
+    def ready() -> bool:
+        return requests.get(f"{url}/readyz", timeout=10).status_code == 200
+
+    return bool(poll(ready, timeout, interval=0.1))

@@ -18,10 +18,11 @@ import pytest
 import requests
 
 from runstream.adapters.redis_stream.codec import stream_key
-from tests.e2e.live_server import LiveServer
-from tests.e2e.sse_client import SseStream
-from tests.e2e.test_instances import history, start
+from tests.support.live_runs import history, start
+from tests.support.live_server import LiveServer
+from tests.support.polling import joined
 from tests.support.redis_cluster import LocalCluster, cluster_service_env
+from tests.support.sse_client import SseStream
 
 pytestmark = [pytest.mark.e2e, pytest.mark.redis, pytest.mark.slow]
 
@@ -117,10 +118,10 @@ def test_a_killed_master_is_replaced_and_no_acknowledged_event_is_lost_or_repeat
             victim.start()  # back as its successor's replica: WAIT 1 can succeed
             resumed_at = producer.await_more(20)
             producer.stop.set()
-            producer.join(10)
+            joined(producer, 10)
             _cancel(server, run_id)
             for reader in readers:
-                reader.join(30)
+                joined(reader, 30)
             complete = history(server, run_id)
         finally:
             server.stop()

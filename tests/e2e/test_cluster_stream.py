@@ -8,7 +8,6 @@ import pytest
 import requests
 
 from runstream.adapters.redis_stream.codec import stream_key
-from tests.e2e.live_server import LiveServer
 from tests.e2e.test_live_operations import (  # noqa: F401 - collected here too
     test_health_and_readiness_name_the_serving_adapter,
 )
@@ -27,6 +26,7 @@ from tests.e2e.test_live_stream import (  # noqa: F401
     test_from_live_delivers_only_what_is_appended_after_connecting,
     test_the_start_position_is_the_header_then_the_query_then_the_first_event,
 )
+from tests.support.live_server import LiveServer
 from tests.support.redis_cluster import cluster_service_env, shared_cluster
 
 pytestmark = [pytest.mark.e2e, pytest.mark.redis]

@@ -4,20 +4,20 @@ completes, and its record's final update lands once MariaDB is back (issue 7).""
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 import requests
 
 from runstream.adapters.mysql_legacy.engine import build_engine
 from runstream.adapters.mysql_legacy.schema import upgrade
-from tests.e2e.live_server import LiveServer
-from tests.e2e.sse_client import SseStream
-from tests.e2e.tiers_harness import await_status, history, start_thread
 from tests.services import require_mysql
+from tests.support.live_server import LiveServer
+from tests.support.polling import joined, wait_until
 from tests.support.redis_server import RedisServer
 from tests.support.sql_backend import fresh_mysql_database
+from tests.support.sse_client import SseStream
 from tests.support.tcp_proxy import TcpProxy
+from tests.support.tiers_harness import await_status, history, start_thread
 
 pytestmark = [pytest.mark.redis, pytest.mark.mysql, pytest.mark.e2e, pytest.mark.slow]
 RUN = {
@@ -67,10 +67,26 @@ def test_a_database_outage_neither_stops_streams_nor_loses_the_run_record():
             thread = start_thread(subscriber.run)
             assert subscriber.connected.wait(10)
             proxy.cut()
-            time.sleep(4.0)
-            during = requests.get(f"{live.url}/runs/{run['id']}", timeout=30)
+            before = len(subscriber.frames)
+            replies: list[requests.Response] = []
+
+            def unavailable() -> bool:
+                replies.append(requests.get(f"{live.url}/runs/{run['id']}", timeout=30))
+                return replies[-1].status_code == 503
+
+            wait_until(
+                unavailable,
+                "the run record to answer 503 while the database is cut",
+                timeout=30,
+            )
+            during = replies[-1]
+            wait_until(
+                lambda: len(subscriber.frames) > before + 10,
+                "the stream to go on while the database is cut",
+                timeout=30,
+            )
             proxy.restore()
-            thread.join(timeout=60)
+            joined(thread, 60)
             status = await_status(live.url, run["id"])
             log = history(live.url, run["id"])
         finally:

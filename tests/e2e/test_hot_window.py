@@ -3,15 +3,14 @@ history and SSE replay still return every event, from the SQL archive."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 import redis as redis_py
 import requests
 
-from tests.e2e.sse_client import follow
-from tests.e2e.tiers_harness import history, tiered_service
+from tests.support.polling import wait_until
 from tests.support.redis_server import RedisServer
+from tests.support.sse_client import follow
+from tests.support.tiers_harness import history, tiered_service
 
 pytestmark = [pytest.mark.redis, pytest.mark.e2e, pytest.mark.slow]
 EVENTS = 25_000
@@ -33,10 +32,7 @@ def append_all(url: str, run_id: int) -> None:
 
 
 def await_expired(client: redis_py.Redis, key: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while client.exists(key):
-        assert time.monotonic() < deadline, f"{key} never expired"
-        time.sleep(0.1)
+    wait_until(lambda: not client.exists(key), f"{key} to expire", timeout, 0.1)
 
 
 def test_history_and_replay_cross_the_hot_window_and_outlive_expiry():

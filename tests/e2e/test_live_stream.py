@@ -7,7 +7,9 @@ import time
 import pytest
 import requests
 
-from tests.e2e.sse_client import SseStream, follow
+from tests.support.polling import joined
+from tests.support.sse_client import SseStream, follow
+from tests.support.timing import assert_within
 
 pytestmark = pytest.mark.e2e
 
@@ -93,7 +95,8 @@ def test_an_idle_stream_sends_a_heartbeat_every_interval(server):
 
     assert all(b.comments[0].startswith("heartbeat 20") for b in beats)
     assert all(b.comments[0].endswith("Z") for b in beats)
-    assert 0.3 * 3 * 0.8 <= elapsed < 0.3 * 3 + 1.5
+    assert elapsed >= 0.3 * 3 * 0.8
+    assert_within(elapsed, 0.3 * 3 + 5.0, "three heartbeats 0.3 s apart")
     stream.close()
 
 
@@ -116,11 +119,12 @@ def test_a_stream_fed_events_sends_its_next_heartbeat_an_interval_after_the_last
     last_event = time.monotonic()
     after = next(frames)
     quiet = time.monotonic() - last_event
-    producer.join()
+    joined(producer)
 
     assert all(f.event == "llm.stream" and not f.comments for f in fed)
     assert after.comments[0].startswith("heartbeat ")
-    assert 0.3 * 0.8 <= quiet < 0.3 + 0.5
+    assert quiet >= 0.3 * 0.8
+    assert_within(quiet, 0.3 + 3.0, "the first heartbeat after the last event")
     stream.close()
 
 
@@ -164,7 +168,7 @@ def test_every_event_arrives_exactly_once_in_order_while_appends_race_the_connec
         subscribers.append(thread)
         time.sleep(0.02)
     for thread in [producer, *subscribers]:
-        thread.join(timeout=60)
+        joined(thread, 60)
 
     last_sequence = len(produced) + 2
     for last_id, sequences in results.values():

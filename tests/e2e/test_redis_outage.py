@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.e2e.tiers_harness import (
+from tests.support.polling import joined, wait_until
+from tests.support.redis_server import RedisServer
+from tests.support.tiers_harness import (
     REDIS_TIMEOUT,
     Producer,
     Subscriber,
@@ -18,7 +20,6 @@ from tests.e2e.tiers_harness import (
     start_thread,
     tiered_service,
 )
-from tests.support.redis_server import RedisServer
 
 pytestmark = [pytest.mark.redis, pytest.mark.e2e, pytest.mark.slow]
 OUTAGE_SECONDS = 5.0
@@ -76,16 +77,21 @@ def test_an_outage_loses_and_repeats_nothing_and_every_run_completes(
         threads += [start_thread(s.run) for s in subscribers]
 
         outage(redis)
-        time.sleep(1.0)
+        recovered = len(producer.acknowledged)
+        wait_until(
+            lambda: len(producer.acknowledged) > recovered + 20,
+            "appends to go on once Redis is back",
+            timeout=30,
+        )
         producer.stop.set()
-        threads[0].join(timeout=30)
+        joined(threads[0], 30)
         finished = requests.post(
             f"{url}/runs/{external['id']}/finish", json={"status": "completed"},
             timeout=30,
         )  # fmt: skip
         statuses = [await_status(url, run["id"]) for run in (simulated, external)]
         for thread in threads[1:]:
-            thread.join(timeout=60)
+            joined(thread, 60)
         logs = [history(url, run["id"]) for run in (simulated, external)]
         metrics = requests.get(f"{url}/metrics", timeout=10).text
         ready = requests.get(f"{url}/readyz", timeout=10).json()

@@ -9,9 +9,9 @@ import threading
 import pytest
 import requests
 
-from tests.e2e.sse_client import SseStream
-from tests.e2e.tiers_harness import tiered_service
 from tests.support.redis_server import RedisServer
+from tests.support.sse_client import SseStream
+from tests.support.tiers_harness import tiered_service
 
 pytestmark = [pytest.mark.redis, pytest.mark.e2e, pytest.mark.slow]
 TICK = {"event": {"category": "system", "action": "tick"}, "data": {}}

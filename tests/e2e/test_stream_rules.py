@@ -8,8 +8,9 @@ from runstream.adapters.in_memory.event_log import InMemoryEventLog
 from runstream.application.fan_out import FanOutHub, HubLimits
 from runstream.domain.model import LogInfo
 from runstream.entrypoints.http.frames import event_frame
-from tests.e2e.conftest import make_app
-from tests.e2e.sse_client import parse_frame
+from tests.support.apps import make_app
+from tests.support.polling import joined
+from tests.support.sse_client import parse_frame
 
 EVENT = {"event": {"category": "llm", "action": "stream"}, "data": {"content": "x"}}
 
@@ -171,7 +172,7 @@ def test_a_subscriber_that_fell_out_of_the_window_is_ended_then_resumes_from_the
     ids = append(client, run_id, 20)
     watcher = threading.Thread(target=hub.wait, args=({run_id: _id(ids[-2])}, 5))
     watcher.start()
-    watcher.join()
+    joined(watcher)
 
     rest = read_frames(response)
     client.post(f"/runs/{run_id}/cancel")

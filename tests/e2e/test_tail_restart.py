@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.polling import wait_until
 from tests.support.run_driver import (
     ExternalRun,
     history,
     local_service,
     runstream,
     texts_by_agent,
-    wait_until,
 )
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -67,8 +67,8 @@ def test_tail_survives_a_service_restart_and_prints_the_complete_text_once(
                 "beta-1·0019" in text_out.read_text()
                 and "beta-1·0019" in json_out.read_text()
             ),
-            30,
             "both tails to print the first 20 rounds",
+            timeout=30,
         )
 
         service.stop()

@@ -18,8 +18,10 @@ from runstream.adapters.redis_stream.event_log import RedisStreamEventLog
 from runstream.domain.errors import StorageUnavailable
 from runstream.domain.model import Category, NewEvent, StoredEvent
 from tests.factories import new_run_id, started
-from tests.integration.test_cluster_event_log import Follower, runs_on_every_master
+from tests.support.cluster_follower import Follower, runs_on_every_master
+from tests.support.polling import joined, wait_until
 from tests.support.redis_cluster import LocalCluster
+from tests.support.timing import assert_within
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
 
@@ -62,7 +64,7 @@ def test_fewer_replicas_than_required_is_storage_unavailable_in_time(replicated)
     with pytest.raises(StorageUnavailable, match=r"only [01] of 2 replicas"):
         log.append(new_run_id(), [started()])
 
-    assert time.monotonic() - began < 1.0
+    assert_within(time.monotonic() - began, 3.0, "a refusal for want of replicas")
     resource.close()
 
 
@@ -118,7 +120,7 @@ def kill_a_master_mid_run(min_replicas: int, restart: bool) -> Outcome:
         resumed = _await_more(producers, 10)
         for producer in producers:
             producer.stop.set()
-            producer.join(5)
+            joined(producer, 5)
         logs = {run_id: log.read(run_id, limit=10_000) for run_id in runs}
         for run_id in runs:
             follower.await_count(run_id, len(logs[run_id]))
@@ -169,9 +171,9 @@ def test_with_replica_wait_every_acknowledged_event_survives_the_failover_once()
 def _await_more(producers: list[Producer], more: int) -> float:
     """When every producer has `more` acknowledged appends than now."""
     wanted = [len(p.acked) + more for p in producers]
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        if all(len(p.acked) >= n for p, n in zip(producers, wanted, strict=True)):
-            return time.monotonic()
-        time.sleep(0.01)
-    raise AssertionError("the producers made no progress")
+    wait_until(
+        lambda: all(len(p.acked) >= n for p, n in zip(producers, wanted, strict=True)),
+        "the producers to make progress",
+        timeout=20,
+    )
+    return time.monotonic()

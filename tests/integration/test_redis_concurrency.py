@@ -12,6 +12,7 @@ from runstream.adapters.redis_stream.client import redis_client
 from runstream.adapters.redis_stream.event_log import RedisStreamEventLog
 from tests.factories import token
 from tests.services import require_redis
+from tests.support.polling import joined
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
 
@@ -22,7 +23,7 @@ APPENDS = 2_500
 def _append_many(url: str, run_id: int, go: Barrier, acked: Queue) -> None:
     resource = redis_client(url, cluster=False, timeout=5.0)
     log = RedisStreamEventLog(next(resource), maxlen=2 * WRITERS * APPENDS)
-    go.wait()
+    go.wait(60)  # a Barrier: raises BrokenBarrierError on timeout
     ids = [str(log.append(run_id, [token(str(n))])[0].id) for n in range(APPENDS)]
     acked.put(ids)
     resource.close()
@@ -40,7 +41,7 @@ def test_four_processes_appending_get_sequences_one_to_ten_thousand(client, run_
 
     acknowledged = [acked.get(timeout=120) for _ in writers]
     for writer in writers:
-        writer.join(timeout=30)
+        joined(writer, 30)
 
     found = RedisStreamEventLog(client).read(run_id, limit=2 * WRITERS * APPENDS)
     ids = [e.id for e in found]

@@ -10,7 +10,6 @@ from redis import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 
-from runstream.adapters.redis_stream import lane as lane_module
 from runstream.adapters.redis_stream.client import Client
 from runstream.adapters.redis_stream.lane import Lane
 from tests.support.redis_server import free_port
@@ -49,9 +48,10 @@ def test_an_error_reply_leaves_the_connection_in_use(lane: Lane) -> None:
 
 
 def test_a_quiet_connection_the_server_closed_is_replaced_before_use(
-    lane: Lane, client: Client, monkeypatch: pytest.MonkeyPatch
+    client: Client,
 ) -> None:
-    monkeypatch.setattr(lane_module, "QUIET_SECONDS", 0.0)  # every one is quiet
+    assert isinstance(client, Redis)
+    lane = Lane(client, quiet_seconds=0.0)  # every idle connection is quiet
     killed = lane.call(("CLIENT", "ID"))
     client.client_kill_filter(_id=killed)
     # Without the check on checkout this call would fail on the dead socket.
@@ -60,9 +60,10 @@ def test_a_quiet_connection_the_server_closed_is_replaced_before_use(
 
 
 def test_a_connection_that_broke_while_busy_fails_once_then_reconnects(
-    lane: Lane, client: Client, monkeypatch: pytest.MonkeyPatch
+    client: Client,
 ) -> None:
-    monkeypatch.setattr(lane_module, "QUIET_SECONDS", 3600.0)  # never checked
+    assert isinstance(client, Redis)
+    lane = Lane(client, quiet_seconds=3600.0)  # never checked before use
     killed = lane.call(("CLIENT", "ID"))
     client.client_kill_filter(_id=killed)
     with pytest.raises(RedisConnectionError):
@@ -92,6 +93,7 @@ def test_a_forked_child_opens_its_own_connection(lane: Lane) -> None:
     child.start()
     child_id = results.get(timeout=10)
     child.join(timeout=10)
+    assert child.exitcode == 0
     assert child_id != parent
     # The child left the parent's connection alone.
     assert lane.call(("CLIENT", "ID")) == parent

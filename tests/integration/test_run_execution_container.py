@@ -26,7 +26,7 @@ def actions(container, run_id):
 
 
 def test_start_run_plays_a_simulated_run_in_the_background(container):
-    run = container.start_run().execute(
+    run = container.launch_run().execute(
         RunRequest("t", "simulated", params={**QUICK, "chunk_delay_ms": 0})
     )
 
@@ -44,11 +44,11 @@ def test_start_run_refuses_bad_simulated_params_with_a_clear_message(container):
     request = RunRequest("t", "simulated", params={"teams": 100})
 
     with pytest.raises(InvalidRequest, match="params.teams"):
-        container.start_run().execute(request)
+        container.launch_run().execute(request)
 
 
 def test_cancel_run_stops_a_simulated_run_through_the_run_manager(container):
-    run = container.start_run().execute(
+    run = container.launch_run().execute(
         RunRequest("t", "simulated", params={**QUICK, "chunk_delay_ms": 5_000})
     )
 
@@ -60,7 +60,7 @@ def test_cancel_run_stops_a_simulated_run_through_the_run_manager(container):
 
 
 def test_external_runs_start_and_cancel_as_before(container):
-    run = container.start_run().execute(RunRequest("t", "external"))
+    run = container.launch_run().execute(RunRequest("t", "external"))
 
     cancelled = container.cancel_run().execute(run.id)
 

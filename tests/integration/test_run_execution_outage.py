@@ -17,8 +17,9 @@ from runstream.application.event_writer import EventWriter
 from runstream.application.run_manager import RunManager
 from runstream.application.start_run import RunRequest
 from runstream.domain.model import RunStatus
-from tests.integration.test_run_execution import assert_well_formed, read_all
 from tests.support.redis_server import RedisServer
+from tests.support.run_checks import assert_well_formed, read_all
+from tests.support.timing import assert_within
 
 pytestmark = pytest.mark.redis
 
@@ -104,5 +105,5 @@ def test_a_run_outlives_a_redis_outage_and_every_event_lands_in_order(server, lo
     assert during.events_written < RESTART_AT
     assert [s.event for s in stored[1:-1]] == executor.sent
     assert_well_formed(stored)
-    assert percentile(executor.costs, 0.99) < 0.001
+    assert_within(percentile(executor.costs, 0.99), 0.05, "an emit (p99) in the outage")
     assert manager.shutdown(5)

@@ -23,7 +23,7 @@ def _write(url: str, run_id: int, writer: int, start: Any) -> list[tuple[int, in
     """One writer process: 500 events in batches of 1 to 9; what it was told."""
     engine = build_engine(url)
     log = SqlEventLog(engine)
-    start.wait()
+    start.wait(60)  # a Barrier: raises BrokenBarrierError on timeout
     acknowledged, written, size = [], 0, 1 + writer % 9
     while written < EVENTS_PER_WRITER:
         batch = [

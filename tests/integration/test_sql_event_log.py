@@ -11,7 +11,7 @@ from runstream.adapters.mysql_legacy.event_log import SqlEventLog
 from runstream.adapters.mysql_legacy.tables import execution_event, execution_event_log
 from runstream.domain.envelope import DEFAULT_MAX_EVENT_BYTES, check_size
 from runstream.domain.errors import InvalidRequest
-from runstream.domain.ids import EventId
+from runstream.domain.ids import MIN_ID, EventId
 from runstream.domain.model import Category, NewEvent, StoredEvent
 from tests.factories import completed, new_run_id, started, token
 from tests.support.sql_backend import session_engine
@@ -73,7 +73,7 @@ def test_each_event_is_one_row_with_the_legacy_columns(kind):
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_a_finished_log_expires_after_its_ttl_and_its_rows_are_deleted(kind):
+def test_a_finished_log_reads_as_absent_once_its_ttl_has_passed(kind):
     engine, clock = session_engine(kind), Clock()
     log = SqlEventLog(engine, ttl_seconds=60, clock=clock)
     run_id = new_run_id()
@@ -87,21 +87,52 @@ def test_a_finished_log_expires_after_its_ttl_and_its_rows_are_deleted(kind):
     assert kept == (2, True)
     assert log.read(run_id) == []
     assert log.info(run_id) is None
-    assert rows_of(engine, run_id) == 0
+
+
+def one_expired_one_live(kind: str) -> tuple[SqlEventLog, int, int]:
+    """A log with a TTL of 1 s on its own clock, an expired run and a live one."""
+    clock = Clock()
+    log = SqlEventLog(session_engine(kind), ttl_seconds=1, clock=clock)
+    expired, live = new_run_id(), new_run_id()
+    for run_id in (expired, live):
+        log.append(run_id, [started(), completed()])
+    log.finish(expired)
+    clock.now += 2
+    return log, expired, live
+
+
+# What the log does besides purging: its reads, and finishing another run.
+TOUCHES = {
+    "info": lambda log, expired, live: log.info(expired),
+    "read": lambda log, expired, live: log.read(expired),
+    "wait": lambda log, expired, live: log.wait({expired: MIN_ID}, timeout=0),
+    "finish_another_run": lambda log, expired, live: log.finish(live),
+}
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_expired_logs_nobody_reads_again_are_swept(kind):
-    engine, clock = session_engine(kind), Clock()
-    log = SqlEventLog(engine, ttl_seconds=1, clock=clock)
-    forgotten = new_run_id()
-    log.append(forgotten, [started(), completed()])
-    log.finish(forgotten)
-    clock.now += 2
+@pytest.mark.parametrize("touch", TOUCHES.values(), ids=TOUCHES.keys())
+def test_an_expired_log_keeps_its_rows_until_purged(kind, touch):
+    engine = session_engine(kind)
+    log, expired, live = one_expired_one_live(kind)
+    rows = rows_of(engine, expired)
 
-    log.purge_expired()
+    touch(log, expired, live)
 
+    assert rows > 0
+    assert rows_of(engine, expired) == rows
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_purging_deletes_the_rows_of_expired_logs_only(kind):
+    engine = session_engine(kind)
+    log, forgotten, kept = one_expired_one_live(kind)
+
+    purged = log.purge_expired(limit=100_000)
+
+    assert purged >= 1
     assert rows_of(engine, forgotten) == 0
+    assert len(log.read(kept)) == 2
 
 
 @pytest.mark.parametrize("kind", KINDS)

@@ -18,6 +18,7 @@ from runstream.adapters.mysql_legacy.engine import build_engine
 from runstream.adapters.mysql_legacy.event_log import SqlEventLog
 from runstream.domain.ids import MAX_ID, MIN_ID
 from tests.factories import new_run_id, started, token
+from tests.support.polling import joined
 from tests.support.sql_backend import session_engine
 
 KINDS = [pytest.param("mysql", marks=pytest.mark.mysql), "sqlite"]
@@ -50,12 +51,12 @@ def test_wait_sees_an_append_from_another_process_within_the_poll_interval(kind)
 
     thread = threading.Thread(target=waiter)
     thread.start()
-    waiting.wait()
+    assert waiting.wait(10)
     with ProcessPoolExecutor(
         1, mp_context=multiprocessing.get_context("spawn")
     ) as pool:
         sequence = pool.submit(_append_elsewhere, url_of(kind), run_id).result(60)
-    thread.join(timeout=30)
+    joined(thread, 30)
 
     appended = log.read(run_id, first.id.successor())
     assert sequence == 2

@@ -15,7 +15,6 @@ from __future__ import annotations
 import atexit
 import contextlib
 import functools
-import shutil
 import subprocess
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -27,6 +26,7 @@ from redis.exceptions import RedisError
 from runstream.adapters.redis_stream.client import Client, redis_client
 from runstream.adapters.redis_stream.codec import stream_key
 from runstream.adapters.redis_stream.event_log import RedisStreamEventLog
+from tests.services import require_program
 from tests.support.backends import LogBackend
 from tests.support.redis_server import RedisServer
 
@@ -137,7 +137,7 @@ class LocalCluster:
 
     def _create(self) -> None:
         addresses = [f"127.0.0.1:{node.port}" for node in self.nodes]
-        command = [shutil.which("redis-cli") or "redis-cli", "--cluster", "create"]
+        command = [require_program("redis-cli"), "--cluster", "create"]
         command += [*addresses, "--cluster-replicas", str(self._replicas)]
         done = subprocess.run(
             [*command, "--cluster-yes"], capture_output=True, text=True, timeout=60

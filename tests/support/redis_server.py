@@ -28,6 +28,9 @@ from types import TracebackType
 
 from redis import Redis
 
+from tests.services import require_program
+from tests.support.polling import poll
+
 _READY_SECONDS = 10.0
 _POLL_SECONDS = 0.01
 _CLUSTER_BUS_OFFSET = 10_000
@@ -63,7 +66,7 @@ class RedisServer:
         self._movable = port is None
         self.port = port or free_port(cluster=cluster)
         self.dir = Path(tempfile.mkdtemp(prefix="runstream-redis-"))
-        self._binary = shutil.which(binary) or binary
+        self._binary = require_program(binary)
         self._config = [
             *("--bind", "127.0.0.1", "--dir", str(self.dir), "--daemonize", "no"),
             *("--appendonly", "yes" if appendonly else "no", "--save", save),
@@ -166,13 +169,13 @@ class RedisServer:
 
     def _await_ready(self) -> bool:
         """True once the server answers PING; False if it exited first."""
-        deadline = time.monotonic() + _READY_SECONDS
-        while time.monotonic() < deadline:
-            if not self.running:
-                return False
-            if _answers_ping(self.port):
-                return True
-            time.sleep(_POLL_SECONDS)
+        settled = poll(
+            lambda: not self.running or _answers_ping(self.port),
+            _READY_SECONDS,
+            _POLL_SECONDS,
+        )
+        if settled:
+            return self.running
         self.stop(kill=True)
         self._failed(f"did not answer PING within {_READY_SECONDS:.0f} s")
         return False

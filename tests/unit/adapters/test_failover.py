@@ -11,15 +11,21 @@ from runstream.adapters.tiered.failover import FailoverEventLog
 from runstream.domain.errors import StorageUnavailable
 from runstream.domain.ids import MAX_ID, MIN_ID
 from tests.factories import completed, new_run_id, started, token
+from tests.support.polling import wait_until
+
+TTL = 60
 
 
 class Switchable:
-    """An in-memory log whose every call fails while `down` is set."""
+    """An in-memory log (finished logs expire after TTL on its own clock) whose
+    every call fails while `down` is set; it remembers the runs written to it."""
 
     def __init__(self) -> None:
-        self.log = InMemoryEventLog()
+        self.now = 1_000.0
+        self.log = self._fresh()
         self.down = False
         self.up_again = threading.Event()
+        self.run_ids: set[int] = set()
 
     def __getattr__(self, name):
         method = getattr(self.log, name)
@@ -27,14 +33,19 @@ class Switchable:
         def call(*args, **kwargs):
             if self.down:
                 raise StorageUnavailable("primary is down")
+            if name in ("append", "store"):
+                self.run_ids.add(args[0])
             return method(*args, **kwargs)
 
         return call
 
     def restore(self, empty: bool = False) -> None:
         if empty:
-            self.log = InMemoryEventLog()
+            self.log = self._fresh()
         self.down = False
+
+    def _fresh(self) -> InMemoryEventLog:
+        return InMemoryEventLog(ttl_seconds=TTL, clock=lambda: self.now)
 
 
 @pytest.fixture
@@ -50,7 +61,7 @@ def fallback():
 def failover(primary, fallback, flushed=None):
     def mirror():
         # What the archive flush does in production: the fallback catches up.
-        for run_id in list(primary.log._logs):
+        for run_id in list(primary.run_ids):
             fallback.store(run_id, primary.log.read(run_id, MIN_ID, MAX_ID, 10**6))
         if flushed is not None:
             flushed.set()
@@ -65,11 +76,7 @@ def sequences(log, run_id):
 
 
 def await_serving(log, name):
-    for _ in range(1000):
-        if log.serving == name:
-            return
-        threading.Event().wait(0.01)
-    raise AssertionError(f"still serving {log.serving}")
+    wait_until(lambda: log.serving == name, f"the log to serve from {name}")
 
 
 def test_appends_continue_on_the_fallback_when_the_primary_fails(primary, fallback):
@@ -128,8 +135,11 @@ def test_a_run_finished_during_the_outage_is_finished_on_the_primary_too(
     primary.restore()
     await_serving(log, "redis")
 
-    assert primary.log._logs[run_id].expires_at is not None
-    assert primary.log.info(run_id).closed
+    closed = primary.log.info(run_id).closed
+    primary.now += TTL
+
+    assert closed
+    assert primary.log.read(run_id) == []
 
 
 def test_a_waiter_on_the_fallback_sees_outage_appends(primary, fallback):

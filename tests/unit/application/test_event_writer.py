@@ -1,50 +1,15 @@
 import threading
-import time
 
 import pytest
 
-from runstream.adapters.in_memory.event_log import InMemoryEventLog
 from runstream.application.backoff import Backoff
 from runstream.application.event_writer import EventWriter
-from runstream.domain.errors import EventTooLarge, StorageUnavailable
+from runstream.domain.errors import StorageUnavailable
 from tests.factories import completed, event, new_run_id, token
+from tests.support.flaky_log import FlakyLog
+from tests.support.polling import joined, wait_until
 
 FAST = Backoff(first=0.001, ceiling=0.01)
-
-
-class FlakyLog:
-    """The in-memory log, with switches for the failures a real store has."""
-
-    def __init__(self):
-        self.log = InMemoryEventLog()
-        self.open = threading.Event()
-        self.open.set()
-        self.down = False
-        self.lose_replies = 0
-        self.appends = []
-
-    def __getattr__(self, name):
-        return getattr(self.log, name)
-
-    def append(self, run_id, events, idempotency=None):
-        self.open.wait()
-        if self.down:
-            raise StorageUnavailable("event log down")
-        if any(e.action == "too_big" for e in events):
-            raise EventTooLarge("too big")
-        stored = self.log.append(run_id, events, idempotency)
-        self.appends.append((run_id, len(events)))
-        if self.lose_replies:
-            self.lose_replies -= 1
-            raise StorageUnavailable("reply lost")
-        return stored
-
-
-def eventually(condition, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        time.sleep(0.001)
 
 
 def tokens(count, agent_id="researcher"):
@@ -129,7 +94,7 @@ def test_events_emitted_while_the_log_is_down_are_stored_gapless_once_it_returns
 
     for item in sent[:100]:
         writer.emit(run_id, item)
-    eventually(lambda: writer.stats().retries >= 3)
+    wait_until(lambda: writer.stats().retries >= 3)
     for item in sent[100:]:
         writer.emit(run_id, item)
     log.down = False
@@ -166,9 +131,9 @@ def test_a_full_queue_holds_the_emitter_until_the_writer_frees_room(log):
     late = threading.Thread(target=writer.emit, args=(run_id, sent[10]))
 
     late.start()
-    eventually(lambda: writer.stats().blocked_emits == 1)
+    wait_until(lambda: writer.stats().blocked_emits == 1)
     log.open.set()
-    late.join(5)
+    joined(late, 5)
     writer.flush(run_id, 5)
 
     assert not late.is_alive()

@@ -12,6 +12,7 @@ from runstream.domain.errors import InvalidRequest, RunExpired, RunNotFound
 from runstream.domain.ids import MAX_ID, MIN_ID
 from runstream.domain.model import RunStatus
 from tests.factories import token
+from tests.support.polling import joined
 
 
 def start(runs, events):
@@ -133,9 +134,9 @@ def test_follow_delivers_racing_appends_exactly_once_in_order(runs, events):
 
     thread = threading.Thread(target=producer)
     thread.start()
-    writer_started.wait()
+    assert writer_started.wait(10)
     items = events_only(FollowRun(runs, events).execute(run.id, idle_seconds=0.05))
-    thread.join()
+    joined(thread)
 
     assert [e.sequence for e in items] == list(range(1, 153))
 

@@ -26,7 +26,7 @@ def test_a_simulated_run_is_played_by_the_run_manager(runs, events):
     launch, manager = launcher(runs, events)
 
     run = launch.execute(RunRequest("task", "simulated"))
-    manager.join(run.id, 5)
+    assert manager.join(run.id, 5)
 
     assert run.topology_snapshot == {"agents": 1}
     assert runs.get(run.id).status is RunStatus.COMPLETED

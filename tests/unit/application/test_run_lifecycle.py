@@ -14,6 +14,7 @@ from runstream.domain.errors import (
 )
 from runstream.domain.model import RunStatus
 from tests.factories import completed, started, token
+from tests.support.polling import joined
 
 
 def start(runs, events, tenant=None):
@@ -101,7 +102,7 @@ def test_racing_finishers_end_the_run_exactly_once(runs, events):
     barrier = threading.Barrier(8)
 
     def finisher():
-        barrier.wait()
+        barrier.wait(10)
         try:
             FinishRun(runs, events).execute(run.id, RunStatus.COMPLETED)
             outcomes.append("ok")
@@ -112,7 +113,7 @@ def test_racing_finishers_end_the_run_exactly_once(runs, events):
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join()
+        joined(thread)
 
     terminal = [e for e in events.read(run.id) if e.is_terminal]
     assert sorted(outcomes) == ["ok"] + ["refused"] * 7

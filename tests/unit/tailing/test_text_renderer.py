@@ -2,7 +2,7 @@ import io
 import json
 
 from runstream.entrypoints.tailing.render import JsonRenderer, TextRenderer
-from tests.unit.tailing.fakes import envelope
+from tests.support.tailing_fakes import envelope
 
 
 def render(*envelopes: dict[str, object], colour: bool = False) -> str:

@@ -5,7 +5,7 @@ import pytest
 from runstream.entrypoints.tailing import session
 from runstream.entrypoints.tailing.render import TextRenderer
 from runstream.entrypoints.tailing.stream import Follower
-from tests.unit.tailing.fakes import CLOSE, FakeService, Reply, envelope, frame
+from tests.support.tailing_fakes import CLOSE, FakeService, Reply, envelope, frame
 
 
 def watch(service: FakeService) -> tuple[int, str, str]:

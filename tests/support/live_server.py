@@ -8,10 +8,11 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import requests
+
+from tests.support.polling import poll
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -39,15 +40,17 @@ class LiveServer:
         self._await_health()
 
     def _await_health(self, timeout: float = 30.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+
+        def healthy() -> bool:
             if self.process.poll() is not None:
                 raise RuntimeError(f"server exited early:\n{self.output()}")
             try:
-                if requests.get(self.url + "/healthz", timeout=1).status_code == 200:
-                    return
+                return requests.get(self.url + "/healthz", timeout=1).status_code == 200
             except (requests.ConnectionError, requests.Timeout):
-                time.sleep(0.05)
+                return False
+
+        if poll(healthy, timeout, interval=0.05):
+            return
         self.stop()
         raise RuntimeError(f"server never became healthy:\n{self.output()}")
 

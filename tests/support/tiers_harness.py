@@ -12,10 +12,11 @@ from typing import Any
 
 import requests
 
-from tests.e2e.live_server import LiveServer
-from tests.e2e.sse_client import follow
+from tests.support.live_server import LiveServer
+from tests.support.polling import wait_until
 from tests.support.redis_server import RedisServer
 from tests.support.sql_backend import fresh_sqlite_url
+from tests.support.sse_client import follow
 
 REDIS_TIMEOUT = 0.5
 
@@ -55,13 +56,12 @@ def history(base_url: str, run_id: int, start: str = "-") -> list[dict[str, Any]
 
 
 def await_status(base_url: str, run_id: int, timeout: float = 60.0) -> str:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    def ended() -> str | None:
         status = requests.get(f"{base_url}/runs/{run_id}", timeout=10).json()["status"]
-        if status not in ("pending", "running"):
-            return str(status)
-        time.sleep(0.05)
-    raise AssertionError(f"run {run_id} still running after {timeout} s")
+        return None if status in ("pending", "running") else str(status)
+
+    return wait_until(ended, f"run {run_id} to end", timeout, interval=0.05)
 
 
 @dataclass
