@@ -12,7 +12,7 @@ from typing import Any
 
 import requests
 
-from tests.e2e.sse_client import SseStream
+from tests.support.sse_client import SseStream
 
 Urls = Callable[[], list[str]]
 

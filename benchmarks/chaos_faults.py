@@ -10,9 +10,9 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from tests.e2e.fleet_harness import kill_hard, migrated_mysql_database
-from tests.e2e.live_server import LiveServer
 from tests.services import require_mysql
+from tests.support.fleet_harness import kill_hard, migrated_mysql_database
+from tests.support.live_server import LiveServer
 from tests.support.redis_server import RedisServer
 from tests.support.tcp_proxy import TcpProxy
 

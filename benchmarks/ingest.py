@@ -24,13 +24,13 @@ from typing import Any
 
 import redis
 import requests
-from tests.e2e.live_server import LiveServer
 
 from benchmarks.load_parts import Clients, Process, children_of
 from runstream.adapters.mysql_legacy.engine import build_engine
 from runstream.adapters.mysql_legacy.schema import upgrade
 from runstream.entrypoints.producer.transport import Transport
 from tests.services import MYSQL_SERVER_URL
+from tests.support.live_server import LiveServer
 from tests.support.sql_backend import fresh_mysql_database
 
 DEFAULT_REDIS = "redis://127.0.0.1:6379/14"

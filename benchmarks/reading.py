@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from tests.e2e.live_server import LiveServer
+from tests.support.live_server import LiveServer
 from tests.support.sql_backend import fresh_sqlite_url
 
 AGENTS = [f"agent-{n}" for n in range(10)]

@@ -22,10 +22,9 @@ from hypothesis.stateful import (
 from runstream.domain.errors import IdempotencyKeyReused, RunNotActive
 from runstream.domain.ids import MAX_ID, MIN_ID
 from runstream.domain.model import Idempotency, StoredEvent
-from tests.contract.conftest import LOG_BACKENDS
-from tests.contract.test_event_log_properties import plain_events, terminal_events
 from tests.factories import completed, new_run_id, started, token
-from tests.support.backends import LogBackend
+from tests.support.backends import LOG_BACKENDS, LogBackend
+from tests.support.event_strategies import plain_events, terminal_events
 
 keys = st.text(
     st.characters(min_codepoint=32, max_codepoint=126), min_size=1, max_size=128

@@ -22,52 +22,17 @@ from hypothesis.stateful import (
 
 from runstream.domain.errors import RunNotActive
 from runstream.domain.ids import MAX_ID, MIN_ID, EventId
-from runstream.domain.model import AgentType, Category, NewEvent, Source
+from runstream.domain.model import Category, NewEvent
 from runstream.domain.ports import EventLog
 from tests.factories import new_run_id
 from tests.support.backends import LOG_BACKENDS, LogBackend
+from tests.support.event_strategies import plain_events, terminal_events
 from tests.support.polling import joined, wait_until
 from tests.support.timing import assert_within
 
-sources = st.none() | st.builds(
-    Source,
-    st.text(min_size=1, max_size=12),
-    st.sampled_from(AgentType),
-    st.text(max_size=12),
-    st.text(max_size=12),
-)
-json_leaf = (
-    st.none()
-    | st.booleans()
-    | st.integers(-(2**53), 2**53)
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text()
-)
-json_values = st.recursive(
-    json_leaf,
-    lambda inner: (
-        st.lists(inner, max_size=3)
-        | st.dictionaries(st.text(max_size=8), inner, max_size=3)
-    ),
-    max_leaves=8,
-)
-datas = st.dictionaries(st.text(max_size=8), json_values, max_size=4)
 # Finished logs of the second adapter expire this long after `finish`.
 SHORT_TTL = 0.3
 WAIT = 0.02
-plain_events = st.builds(
-    NewEvent.build,
-    st.sampled_from([Category.LLM, Category.DISPATCH, Category.SYSTEM]),
-    st.from_regex(r"[a-z][a-z0-9_]{0,10}", fullmatch=True),
-    datas,
-    sources,
-)
-terminal_events = st.builds(
-    NewEvent.build,
-    st.just(Category.LIFECYCLE),
-    st.sampled_from(["completed", "failed", "cancelled"]),
-    datas,
-)
 
 
 class EventLogContract(RuleBasedStateMachine):

@@ -12,10 +12,10 @@ import requests
 from redis import Redis
 
 from runstream.adapters.redis_stream.codec import stream_key
-from tests.e2e.live_server import LiveServer
-from tests.e2e.tiers_harness import history
+from tests.support.live_server import LiveServer
 from tests.support.redis_cluster import LocalCluster, cluster_service_env
 from tests.support.redis_server import RedisServer
+from tests.support.tiers_harness import history
 
 pytestmark = [pytest.mark.e2e, pytest.mark.redis, pytest.mark.slow]
 

@@ -9,9 +9,9 @@ import pytest
 import requests
 
 from runstream.application.run_sweeper import RUN_LEASE_SECONDS
-from tests.e2e.fleet_harness import fleet_of_two, kill_hard
-from tests.e2e.tiers_harness import await_status, history
+from tests.support.fleet_harness import fleet_of_two, kill_hard
 from tests.support.redis_server import RedisServer
+from tests.support.tiers_harness import await_status, history
 
 pytestmark = [pytest.mark.redis, pytest.mark.mysql, pytest.mark.e2e, pytest.mark.slow]
 SLOW_RUN = {

@@ -9,14 +9,14 @@ import time
 import pytest
 import requests
 
-from tests.e2e.fleet_harness import (
+from tests.support.fleet_harness import (
     AlternatingProducer,
     fleet_of_two,
     histories,
     log_violations,
 )
-from tests.e2e.tiers_harness import start_thread
 from tests.support.redis_server import RedisServer
+from tests.support.tiers_harness import start_thread
 
 pytestmark = [pytest.mark.redis, pytest.mark.mysql, pytest.mark.e2e, pytest.mark.slow]
 OUTAGE_SECONDS = 5.0

@@ -11,16 +11,16 @@ import pytest
 import requests
 
 from runstream.adapters.mysql_legacy.engine import sql_engine
-from tests.e2e.sse_client import SseStream
-from tests.integration.legacy_tables import (
+from tests.services import require_mysql
+from tests.support.legacy_tables import (
     HISTORY,
     add_history,
     create_legacy_tables,
     expected_ids,
 )
-from tests.services import require_mysql
 from tests.support.run_driver import local_service, runstream, service_env
 from tests.support.sql_backend import fresh_mysql_database
+from tests.support.sse_client import SseStream
 
 pytestmark = pytest.mark.e2e
 

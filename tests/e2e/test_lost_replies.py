@@ -14,10 +14,10 @@ import pytest
 import requests
 from redis import Redis
 
-from tests.e2e.tiers_harness import history, tiered_service
 from tests.support.redis_server import RedisServer
 from tests.support.run_driver import wait_until
 from tests.support.tcp_proxy import TcpProxy
+from tests.support.tiers_harness import history, tiered_service
 
 pytestmark = [pytest.mark.redis, pytest.mark.e2e, pytest.mark.slow]
 TOKEN = {"event": {"category": "llm", "action": "stream"}, "data": {"n": 1}}

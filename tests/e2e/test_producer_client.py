@@ -8,9 +8,9 @@ import time
 import pytest
 
 from runstream.producer import Agent, Producer, QueueFull, RetryPolicy, ServiceError
-from tests.e2e.conftest import API_KEYS
-from tests.e2e.live_server import free_port
-from tests.e2e.tiers_harness import history
+from tests.support.apps import API_KEYS
+from tests.support.live_server import free_port
+from tests.support.tiers_harness import history
 
 pytestmark = [pytest.mark.e2e]
 AGENTS = [Agent(f"worker-{n}", "worker", f"Worker {n}", "team") for n in range(3)]

@@ -10,11 +10,11 @@ import time
 
 import pytest
 
-from tests.e2e.producer_faults import SteadyAgent, streamed
-from tests.e2e.tiers_harness import history, tiered_service
+from tests.support.producer_faults import SteadyAgent, streamed
 from tests.support.redis_server import RedisServer
 from tests.support.run_driver import local_service
 from tests.support.tcp_proxy import TcpProxy
+from tests.support.tiers_harness import history, tiered_service
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

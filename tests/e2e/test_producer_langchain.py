@@ -10,16 +10,16 @@ import sys
 
 import pytest
 
-from tests.e2e.langchain_agent import TEAMS
-from tests.e2e.live_server import ROOT
-from tests.e2e.sse_client import follow
 from tests.support.browser import (
     CLOSED,
     assert_page_matches_history,
     browser_page,
     screenshot,
 )
+from tests.support.langchain_agent import TEAMS
+from tests.support.live_server import ROOT
 from tests.support.run_driver import history, local_service, texts_by_agent
+from tests.support.sse_client import follow
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 TREE = (
@@ -37,7 +37,7 @@ def service(tmp_path):
 def agent_run(service):
     """The agent process started; yields (process, run id) once it has a run."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.e2e.langchain_agent", service.url],
+        [sys.executable, "-m", "tests.support.langchain_agent", service.url],
         cwd=ROOT, stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:

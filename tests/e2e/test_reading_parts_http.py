@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 import requests
 
-from tests.e2e.conftest import MEMORY, sqlite_env
-from tests.e2e.live_server import LiveServer
-from tests.e2e.sse_client import SseStream, follow
+from tests.support.apps import MEMORY, sqlite_env
+from tests.support.live_server import LiveServer
 from tests.support.run_driver import texts_by_agent, token
+from tests.support.sse_client import SseStream, follow
 
 pytestmark = [pytest.mark.e2e]
 HOT_WINDOW = 100

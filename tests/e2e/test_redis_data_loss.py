@@ -8,9 +8,9 @@ from __future__ import annotations
 import pytest
 import requests
 
-from tests.e2e.sse_client import follow
-from tests.e2e.tiers_harness import history, tiered_service
 from tests.support.redis_server import RedisServer
+from tests.support.sse_client import follow
+from tests.support.tiers_harness import history, tiered_service
 
 pytestmark = [pytest.mark.redis, pytest.mark.e2e, pytest.mark.slow]
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.e2e.conftest import API_KEYS, make_app
+from tests.support.apps import API_KEYS, make_app
 
 A = {"Authorization": "Bearer key-a"}
 B = {"Authorization": "Bearer key-b"}

@@ -13,7 +13,7 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import CHECKS, load_all_checks
 
-from tests.e2e.conftest import make_app
+from tests.support.apps import make_app
 
 MAX_EXAMPLES = 25
 

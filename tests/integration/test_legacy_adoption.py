@@ -18,7 +18,8 @@ from runstream.adapters.mysql_legacy.schema import (
 from runstream.domain.model import RunId
 from runstream.entrypoints.cli import main
 from tests.factories import token
-from tests.integration.legacy_tables import (
+from tests.services import require_mysql
+from tests.support.legacy_tables import (
     EVENT_TABLE,
     HISTORY,
     add_history,
@@ -26,7 +27,6 @@ from tests.integration.legacy_tables import (
     expected_ids,
     run_table,
 )
-from tests.services import require_mysql
 from tests.support.sql_backend import fresh_mysql_database, fresh_sqlite_url
 
 

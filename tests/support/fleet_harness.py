@@ -18,12 +18,12 @@ import requests
 
 from runstream.adapters.mysql_legacy.engine import build_engine
 from runstream.adapters.mysql_legacy.schema import upgrade
-from tests.e2e.live_server import LiveServer
-from tests.e2e.tiers_harness import history
 from tests.services import require_mysql
+from tests.support.live_server import LiveServer
 from tests.support.redis_server import RedisServer
 from tests.support.sql_backend import fresh_mysql_database
 from tests.support.tcp_proxy import TcpProxy
+from tests.support.tiers_harness import history
 
 REDIS_TIMEOUT = 0.5
 

@@ -2,7 +2,7 @@
 pushed into a new run through the producer client. Prints the run id, then the
 delivery report as JSON.
 
-    python -m tests.e2e.langchain_agent URL
+    python -m tests.support.langchain_agent URL
 """
 
 from __future__ import annotations
