@@ -66,7 +66,9 @@ def test_shutting_down_the_container_ends_every_background_thread_it_started():
         container.shutdown_resources()
 
     assert set(lifecycle.components) == {
-        "archiver", "failover_prober", "event_writer", "sql_expiry",
+        "archiver", "failover_prober", "event_writer", "sql_expiry", "run_sweeper",
     }  # fmt: skip
-    assert {t.name for t in mine} >= {"archiver", "event-writer", "sql-log-expiry"}
+    assert {t.name for t in mine} >= {
+        "archiver", "event-writer", "sql-log-expiry", "run-sweeper",
+    }  # fmt: skip
     assert [t.name for t in mine if t.is_alive()] == []
