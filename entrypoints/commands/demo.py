@@ -17,7 +17,7 @@ from runstream.entrypoints.tailing.local_service import (
     free_port,
 )
 from runstream.entrypoints.tailing.session import watch
-from runstream.entrypoints.tailing.stream import Follower
+from runstream.entrypoints.tailing.follower import Follower
 
 DEFAULT_PORT = 8080
 TASK = "Draft a market analysis of electric cargo bikes in three regions"

@@ -4,7 +4,7 @@ import pytest
 
 from runstream.entrypoints.tailing import session
 from runstream.entrypoints.tailing.render import TextRenderer
-from runstream.entrypoints.tailing.stream import Follower
+from runstream.entrypoints.tailing.follower import Follower
 from tests.unit.tailing.fakes import CLOSE, FakeService, Reply, envelope, frame
 
 
