@@ -45,3 +45,8 @@ class StorageUnavailable(DomainError):
 
 class Unauthorized(DomainError):
     """Authentication is on and the request carries no valid credential."""
+
+
+class SubscriberLagged(DomainError):
+    """A live subscriber fell further behind than the service keeps for it; it
+    should resume from the log (its client reconnects with Last-Event-ID)."""

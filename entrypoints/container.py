@@ -14,17 +14,17 @@ from runstream.adapters.simulated.executor import SimulatedExecutor
 from runstream.application.append_events import AppendEvents
 from runstream.application.cancel_run import CancelRun
 from runstream.application.event_writer import EventWriter
-from runstream.application.fan_out import FanOutHub
 from runstream.application.finish_run import FinishRun
 from runstream.application.follow_run import FollowRun
 from runstream.application.get_run import GetRun, ListRuns
 from runstream.application.launch_run import LaunchRun
+from runstream.application.live.hub import FanOutHub
 from runstream.application.read_events import ReadEvents
 from runstream.application.run_manager import RunManager
 from runstream.application.start_run import StartRun
 from runstream.entrypoints.config import load_config
 from runstream.entrypoints.event_logs import compose_event_log
-from runstream.entrypoints.http.frames import event_frame
+from runstream.entrypoints.live.frames import event_frame
 
 
 def _lazy(target: str) -> Callable[..., Any]:

@@ -7,9 +7,9 @@ import os
 import sys
 
 from runstream.entrypoints.tailing.client import Service
+from runstream.entrypoints.tailing.follower import Follower
 from runstream.entrypoints.tailing.render import JsonRenderer, Renderer, TextRenderer
 from runstream.entrypoints.tailing.session import watch
-from runstream.entrypoints.tailing.follower import Follower
 
 DEFAULT_URL = "http://127.0.0.1:8080"
 EPILOG = """exit status: 0 the run completed, 1 it failed, 3 it was cancelled,
