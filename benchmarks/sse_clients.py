@@ -47,7 +47,10 @@ class Subscriber:
 
 async def subscribe(port: int, subscriber: Subscriber) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", port, limit=1 << 20)
-    request = f"GET {subscriber.path} HTTP/1.0\r\nHost: bench\r\n\r\n"
+    request = (
+        f"GET {subscriber.path} HTTP/1.0\r\nHost: bench\r\n"
+        "Accept: text/event-stream\r\n\r\n"  # as EventSource sends it
+    )
     writer.write(request.encode())
     head = await reader.readuntil(b"\r\n\r\n")
     subscriber.connected = head.startswith(b"HTTP/1.1 200") or head.startswith(

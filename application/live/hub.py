@@ -154,7 +154,8 @@ class FanOutHub:
                 started = time.perf_counter()
                 self._publish(cursors, found)
                 count = sum(len(events) for events in found.values())
-                delay = self._gather.after_read(count, time.perf_counter() - started)
+                spent = time.perf_counter() - started
+                delay = self._gather.after_read(count, spent, len(cursors))
                 if delay > 0:
                     self._stopping.wait(delay)
 

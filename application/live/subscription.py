@@ -17,16 +17,18 @@ class Batch:
     events: list[StoredEvent]
     frames: list[bytes]
     data: bytes
+    first: int  # the first event's `event_key`
 
     @classmethod
     def of(cls, items: list[tuple[StoredEvent, bytes]]) -> Batch:
         frames = [frame for _, frame in items]
-        return cls([event for event, _ in items], frames, b"".join(frames))
+        first = event_key(items[0][0].id) if items else -1
+        return cls([event for event, _ in items], frames, b"".join(frames), first)
 
     def after(self, cursor: int) -> tuple[list[StoredEvent], bytes]:
         """The events after the cursor (an `event_key`) and their frames joined."""
         events = self.events
-        if not events or event_key(events[0].id) > cursor:
+        if self.first > cursor:
             return events, self.data
         start = next(
             (i for i, e in enumerate(events) if event_key(e.id) > cursor), len(events)

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import logging
 import socket
+import time
 from collections.abc import Iterator
 
 from runstream.application.follow_run import FeedItem
 from runstream.application.live.hub import FanOutHub
+from runstream.application.live.subscription import Batch
 from runstream.domain.model import RunId
 from runstream.entrypoints.http.metrics import Metrics
 from runstream.entrypoints.live.handoff import Handoff
@@ -26,7 +28,8 @@ class LiveDelivery:
     def __init__(self, hub: FanOutHub, metrics: Metrics) -> None:
         self._hub = hub
         self._metrics = metrics
-        self.loop = WriterLoop(self._ended, metrics.push_seconds.observe)
+        self._observed: Batch | None = None
+        self.loop = WriterLoop(self._ended, self._written)
 
     def serve(
         self,
@@ -47,6 +50,15 @@ class LiveDelivery:
     def close(self) -> None:
         """End every stream, without `close` (the service is stopping)."""
         self.loop.close()
+
+    def _written(self, batch: Batch) -> None:
+        """Push latency, once per batch (at its first write): the loop writes a
+        batch to all its subscribers in one pass, and an observation costs as
+        much as a write."""
+        if batch is not self._observed and batch.events:
+            self._observed = batch
+            stamp = batch.events[0].timestamp_ms / 1000
+            self._metrics.push_seconds.observe(max(0.0, time.time() - stamp))
 
     def _ended(self, subscriber: Subscriber, reason: str) -> None:
         self._hub.unsubscribe(subscriber.run_id, subscriber)

@@ -105,10 +105,12 @@ class Handoff:
         subscriber = self.subscriber
         assert subscriber is not None
         self._flush()
+        subscriber.wants_room = True
         while subscriber.ended is None and subscriber.backlog() > ROOM_BYTES:
             subscriber.room.clear()
             if subscriber.backlog() > ROOM_BYTES:
                 subscriber.room.wait(1.0)
+        subscriber.wants_room = False
         return subscriber.ended is None
 
     def _sequence_at(self, run_id: RunId, cursor: EventId) -> int | None:

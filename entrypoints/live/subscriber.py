@@ -3,7 +3,9 @@ queue, cursor, heartbeat deadline), as the hub and the writer loop see it."""
 
 from __future__ import annotations
 
+import contextlib
 import socket
+import struct
 import threading
 import time
 from collections import deque
@@ -43,6 +45,7 @@ class Subscriber:
         self.last_sequence: int | None = None
         self.ended: str | None = None  # why the stream ends, once it does
         self.room = threading.Event()  # the replay may queue more
+        self.wants_room = False  # the replay waits for `room`
         self.finishing = False  # `close` is queued: end once everything is written
         self.done = False  # everything but the last bytes is out: end when idle
         self.blocked = False  # the socket took less than offered
@@ -81,9 +84,18 @@ class Subscriber:
         """Bytes queued and not written yet."""
         return self.pushed - self.taken + sum(len(part) for part in self._out)
 
-    def at_chunk_end(self) -> bool:
-        """Nothing is partly written: another chunk may follow."""
-        return not self._out
+    def close(self, reset: bool, reason: str) -> None:
+        """Close the socket: reset (the kernel frees unread bytes at once), or
+        end the response first when nothing is partly written."""
+        with contextlib.suppress(OSError):
+            if reset:
+                linger = struct.pack("ii", 1, 0)
+                self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)
+            elif not self.done and self.chunked and not self._out:
+                self.sock.send(LAST_CHUNK)  # a response without `close`
+        self.sock.close()
+        self.ended = reason
+        self.room.set()
 
     def idle(self) -> bool:
         return not self._out and not self.inbox

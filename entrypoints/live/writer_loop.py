@@ -1,17 +1,13 @@
 """WriterLoop: the one owner of every taken-over live-stream connection of a
-process. One thread (a greenlet under gevent) waits on one epoll set, which
-reports hang-ups always and writability only while a socket is full, plus a
-heap of heartbeat deadlines; it writes queued frames without blocking, sends
-heartbeats, and drops the clients the slow-subscriber policy says to drop."""
+process. One thread (a greenlet under gevent) waits on one epoll set (hang-ups
+always, writability only while a socket is full) and a heap of heartbeat
+deadlines; it writes without blocking, sends heartbeats, drops slow clients."""
 
 from __future__ import annotations
 
-import contextlib
 import heapq
 import itertools
 import logging
-import socket
-import struct
 import threading
 import time
 from collections import deque
@@ -32,17 +28,17 @@ DROPPED = ("slow", "stalled")  # ends that reset the connection (frees its buffe
 
 class WriterLoop:
     """`on_end(subscriber, reason)` is called once per stream, after its socket
-    is closed; `observe(seconds)` once per live batch, at its first write."""
+    is closed; `on_batch(batch)` for each live batch a write takes."""
 
     def __init__(
         self,
         on_end: Callable[[Subscriber, str], None],
-        observe: Callable[[float], None] | None = None,
+        on_batch: Callable[[Batch], None] = lambda batch: None,
         stall: float = STALL_SECONDS,
         max_backlog: int = MAX_BACKLOG,
     ) -> None:
         self._on_end = on_end
-        self._observe = observe
+        self._on_batch = on_batch
         self._stall = stall
         self._max_backlog = max_backlog
         self._lock = threading.Lock()
@@ -53,8 +49,8 @@ class WriterLoop:
         self._poked = False
         self._poll: Poller | None = None
         self._thread: threading.Thread | None = None
-        self._observed: Batch | None = None  # the last batch whose latency was seen
         self._closing = False
+        self._blocked: set[Subscriber] = set()  # sockets that took less than offered
 
     def add(self, subscriber: Subscriber) -> None:
         """Own the connection from now on; its queued bytes go out at once."""
@@ -109,18 +105,15 @@ class WriterLoop:
                 if not self._by_fd:
                     self._thread = None
                     return
-                timeout = self._timeout(time.monotonic())
+                now = time.monotonic()
+                soonest = self._due[0][0] if self._due else now + 3600.0
+                if self._blocked:
+                    soonest = min(soonest, now + CHECK_SECONDS)
             try:
-                self._turn(timeout)
+                self._turn(max(0.0, soonest - now))
             except Exception:  # the loop must outlive any one failure
                 logger.exception("live writer loop failed")
                 time.sleep(CHECK_SECONDS)
-
-    def _timeout(self, now: float) -> float:
-        soonest = self._due[0][0] if self._due else now + 3600.0
-        if any(s.blocked for s in self._by_fd.values()):
-            soonest = min(soonest, now + CHECK_SECONDS)
-        return max(0.0, soonest - now)
 
     def _turn(self, timeout: float) -> None:
         assert self._poll is not None
@@ -156,27 +149,22 @@ class WriterLoop:
         except OSError:
             self._end(subscriber, "hung up")
             return
-        self._observe_first(batches)
-        subscriber.room.set()
+        for batch in batches:
+            self._on_batch(batch)
+        if subscriber.wants_room:
+            subscriber.room.set()
         if written and subscriber.done:
             self._end(subscriber, "done")
         elif written != (not subscriber.blocked):
             subscriber.blocked = not written
+            if written:
+                self._blocked.discard(subscriber)
+            else:
+                self._blocked.add(subscriber)
             assert self._poll is not None
             self._poll.watch(subscriber.fd, writable=not written)
         if subscriber.blocked and subscriber.backlog() > self._max_backlog:
             self._end(subscriber, "slow")
-
-    def _observe_first(self, batches: list[Batch]) -> None:
-        """Push latency, once per batch: the loop writes a batch to all of its
-        subscribers in one pass, and an observation costs as much as a write."""
-        if self._observe is None:
-            return
-        for batch in batches:
-            if batch is not self._observed and batch.events:
-                self._observed = batch
-                stamp = batch.events[0].timestamp_ms / 1000
-                self._observe(max(0.0, time.time() - stamp))
 
     def _heartbeats(self, now: float) -> None:
         """Heartbeats for the streams that wrote nothing for an interval; the
@@ -195,7 +183,7 @@ class WriterLoop:
 
     def _drop_stalled(self, now: float) -> None:
         with self._lock:
-            blocked = [s for s in self._by_fd.values() if s.blocked]
+            blocked = list(self._blocked)
         for subscriber in blocked:
             if now - subscriber.progress > self._stall:
                 self._end(subscriber, "stalled")
@@ -205,16 +193,8 @@ class WriterLoop:
             if self._by_fd.get(subscriber.fd) is not subscriber:
                 return
             del self._by_fd[subscriber.fd]
-        sock = subscriber.sock
+            self._blocked.discard(subscriber)
         if self._poll is not None:
             self._poll.forget(subscriber.fd)
-        with contextlib.suppress(OSError):
-            if reason in DROPPED:  # reset: the kernel frees the unread bytes now
-                linger = struct.pack("ii", 1, 0)
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, linger)
-            elif reason != "done" and subscriber.chunked and subscriber.at_chunk_end():
-                sock.send(b"0\r\n\r\n")  # ends the response (no `close` frame)
-        sock.close()
-        subscriber.ended = reason
-        subscriber.room.set()
+        subscriber.close(reset=reason in DROPPED, reason=reason)
         self._on_end(subscriber, reason)
