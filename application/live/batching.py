@@ -20,7 +20,7 @@ class AdaptiveGather:
     light: float = 4.0  # events per read still delivered at once
     per_event: float = 0.0002  # seconds of gather per event above `light`
     max_delay: float = 0.010
-    cost_share: float = 0.5
+    cost_share: float = 0.1
     per_run_read: float = 2e-6  # what a read costs per run it covers (seconds)
     smoothing: float = 0.5
     average: float = 0.0

@@ -45,7 +45,11 @@ class LiveDelivery:
         subscriber = Subscriber(sock, run_id, heartbeat, chunked)
         self._metrics.subscribers.inc()
         self.loop.add(subscriber)
-        handoff.replay(feed, subscriber)
+        try:
+            handoff.replay(feed, subscriber)
+        except BaseException:
+            subscriber.end(None)  # the stream cannot go on: end it, no `close`
+            raise
 
     def close(self) -> None:
         """End every stream, without `close` (the service is stopping)."""

@@ -58,7 +58,9 @@ def stream_events(
 ) -> Response:
     number = run_id_of(run_id)
     after, from_live = start_position()
-    take_over: Callable[[], socket.socket] | None = request.environ.get(TAKE_OVER)
+    take_over: Callable[[], socket.socket] | None = None
+    if request.method == "GET":  # a HEAD gets the headers alone, as a WSGI body
+        take_over = request.environ.get(TAKE_OVER)
     live = Handoff(hub, events) if take_over else BodyWait(hub, heartbeat)
     feed = follow_run(live=live).execute(
         number, after, from_live=from_live, idle_seconds=heartbeat, tenant=tenant()

@@ -56,7 +56,8 @@ class Handover:
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         shared = environ.get("gunicorn.socket")
         taken: list[socket.socket] = []
-        if shared is not None:
+        # Not under TLS: the application would write around the encryption.
+        if shared is not None and not hasattr(shared, "getpeercert"):
 
             def take_over() -> socket.socket:
                 taken.append(_own_socket(shared))

@@ -100,3 +100,13 @@ def test_a_subscriber_gets_what_the_ring_holds_after_its_cursor_then_every_batch
     hub.unsubscribe(run_id, subscriber)
     hub.close()
     assert subscriber.ended == []
+
+
+def test_a_read_over_many_runs_is_followed_by_a_longer_gather_than_one_over_few():
+    few, many, all_of_them = AdaptiveGather(), AdaptiveGather(), AdaptiveGather()
+
+    after_few = few.after_read(1, runs=10)
+    after_many = many.after_read(1, runs=100)
+    after_all = all_of_them.after_read(1, runs=100_000)
+
+    assert after_few < 0.001 < after_many < after_all == all_of_them.max_delay
