@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Callable
+from types import MappingProxyType
 
 from dependency_injector.wiring import Provide, inject
 from flask import Blueprint, Response, current_app, jsonify, request
@@ -27,11 +28,9 @@ from runstream.entrypoints.live.wsgi_body import BodyWait, WsgiStream
 bp = Blueprint("stream", __name__)
 bp.before_request(authenticate)
 
-SSE_HEADERS = {
-    "Cache-Control": "no-cache",
-    "Connection": "keep-alive",
-    "X-Accel-Buffering": "no",
-}
+SSE_HEADERS = MappingProxyType(
+    {"Cache-Control": "no-cache", "Connection": "keep-alive", "X-Accel-Buffering": "no"}
+)
 
 
 def start_position() -> tuple[EventId | None, bool]:

@@ -19,7 +19,7 @@ from runstream.entrypoints.live.frames import CLOSE_FRAME, gap_frame, heartbeat_
 
 logger = logging.getLogger(__name__)
 
-FLUSH_BYTES = 64 * 1024
+FLUSH_FRAMES = 256  # a replay is yielded in chunks of this many frames
 
 
 class BodyWait:
@@ -86,7 +86,7 @@ class WsgiStream:
                         live.pending.append(CLOSE_FRAME)
                         break
                     live.batch_left -= 1
-                    if live.batch_left == 0 or len(live.pending) >= 256:
+                    if live.batch_left == 0 or len(live.pending) >= FLUSH_FRAMES:
                         yield from self._flush()
                 elif isinstance(item, Gap):
                     live.pending.append(
