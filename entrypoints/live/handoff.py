@@ -45,6 +45,7 @@ class Handoff:
         if subscriber.last_sequence is None:
             subscriber.last_sequence = self._sequence_at(run_id, cursor)
         subscriber.cursor = event_key(cursor)
+        subscriber.last_id = None if cursor == MIN_ID else cursor
         self._hub.subscribe(run_id, cursor, subscriber)
         return {}
 

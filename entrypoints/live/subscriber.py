@@ -12,6 +12,7 @@ from collections import deque
 
 from runstream.application.live.subscription import Batch
 from runstream.application.recent_events import event_key
+from runstream.domain.ids import EventId
 from runstream.domain.model import RunId
 from runstream.entrypoints.live.frames import CLOSE_FRAME, gap_frame
 
@@ -42,6 +43,7 @@ class Subscriber:
         self.pushed = 0  # bytes ever queued (producers only)
         self.taken = 0  # bytes ever moved from the inbox to the socket (loop only)
         self.cursor = -1  # event_key of the last event queued
+        self.last_id: EventId | None = None  # and its id (None: none yet)
         self.last_sequence: int | None = None
         self.ended: str | None = None  # why the stream ends, once it does
         self.room = threading.Event()  # the replay may queue more
@@ -69,8 +71,9 @@ class Subscriber:
             return
         first, last = events[0], events[-1]
         if self.last_sequence is not None and first.sequence > self.last_sequence + 1:
-            data = gap_frame(None, first.id) + data
+            data = gap_frame(self.last_id, first.id) + data
         self.cursor, self.last_sequence = event_key(last.id), last.sequence
+        self.last_id = last.id
         if last.is_terminal:
             data += CLOSE_FRAME
         self.queue(data, batch, last.is_terminal)

@@ -37,12 +37,16 @@ def test_a_batch_is_queued_whole_and_parts_at_or_before_the_cursor_are_skipped()
 
 def test_a_jump_in_sequences_is_announced_as_a_gap_before_the_events():
     subscriber, peer = connection()
-    subscriber.last_sequence = 1
+    first = stored(1)
+    subscriber.cursor, subscriber.last_sequence = event_key(first.id), 1
+    subscriber.last_id = first.id
 
     subscriber.offer(batch(stored(4)))
 
     data = drain(subscriber, peer)
-    assert data.startswith(b'event: gap\ndata: {"last_event_id":null,')
+    assert data.startswith(
+        b'event: gap\ndata: {"last_event_id":"1001-0","first_available_id":"1004-0"}'
+    )
     assert data.endswith(event_frame(stored(4)))
     subscriber.sock.close()
 
