@@ -6,6 +6,7 @@ from typing import Any
 
 ROWS = (
     ("connections opened (clients)", "connected", "{:.0f}", False),
+    ("seconds to open them", "opened_in", "{:.1f}", True),
     ("connections held at end (clients)", "held", "{:.0f}", False),
     ("connections held (server count)", "server_held", "{}", False),
     ("events expected", "expected", "{:.0f}", False),

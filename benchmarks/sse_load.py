@@ -22,6 +22,7 @@ import argparse
 import os
 import resource
 import sys
+import time
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -72,7 +73,9 @@ def run_phase(
 ) -> dict[str, Any]:
     run_ids = target.make_runs(phase.runs)
     paths = [f"/runs/{r}/events/stream?from=live" for r in run_ids] * phase.per_run
+    opening = time.monotonic()
     clients = Clients(target.port, paths)
+    opened_in = time.monotonic() - opening
     workers = [Process(pid) for pid in target.workers()]
     cpu_before = sum(w.cpu_seconds() for w in workers)
     redis_before = redis_cpu(redis_server)
@@ -87,6 +90,7 @@ def run_phase(
         {
             **results,
             "connected": clients.connected,
+            "opened_in": opened_in,
             "held": held,
             "server_held": server_held,
             "expected": per_run * len(paths),
