@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Mapping
 
-from runstream.application.follow_run import FeedItem, Gap
+from runstream.application.follow_run import FeedItem, Gap, Idle
 from runstream.application.live.hub import FanOutHub
 from runstream.application.recent_events import event_key
 from runstream.domain.errors import StorageUnavailable, SubscriberLagged
@@ -60,10 +60,14 @@ class Handoff:
                         return
                 elif isinstance(item, Gap):
                     self._add(gap_frame(item.last_event_id, item.first_available_id))
-                else:
-                    return  # Idle: subscribed, the hub pushes from now on
+                elif isinstance(item, Idle):
+                    return  # subscribed: the hub pushes from now on
                 if self._size >= CHUNK_BYTES and not self._flush_with_room():
                     return
+            # The feed ended without a terminal event: the run had ended at or
+            # before the start position, so the stream gets `close` alone.
+            self._add(CLOSE_FRAME)
+            self._flush(last=True)
         except SubscriberLagged as lagged:
             self._flush()
             subscriber.ended = "lagged"

@@ -99,6 +99,8 @@ class WsgiStream:
                 elif live.heartbeat_due():
                     live.pending.append(heartbeat_frame(int(time.time() * 1000)))
                     yield from self._flush()
+            else:  # no terminal event: the run ended at or before the start
+                live.pending.append(CLOSE_FRAME)
         except SubscriberLagged as lagged:
             logger.info("dropping a slow subscriber: %s", lagged)
             self._metrics.slow_disconnects.inc()

@@ -57,3 +57,16 @@ def test_a_finished_run_is_replayed_whole_behind_the_middleware(wrapped_server):
 
     assert [f.id for f in frames[1:501]] == ids
     assert [f.event for f in frames[501:]] == ["lifecycle.cancelled", "close"]
+
+
+def test_a_start_at_the_terminal_event_gets_the_close_frame_alone(wrapped_server):
+    url = wrapped_server.url
+    run_id = requests.post(f"{url}/runs", json={"task": "t"}).json()["id"]
+    requests.post(f"{url}/runs/{run_id}/cancel")
+    path = f"/runs/{run_id}/events/stream"
+    last = list(SseStream(url, path).events())[-2]
+
+    frames = list(SseStream(url, path, headers={"Last-Event-ID": last.id}).events())
+
+    assert last.event == "lifecycle.cancelled"
+    assert [f.event for f in frames] == ["close"]

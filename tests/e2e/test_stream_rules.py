@@ -209,3 +209,20 @@ def test_a_closing_service_ends_streams_without_close(app, client):
     rest = read_frames(response)
 
     assert "close" not in [f.event for f in rest]
+
+
+def test_a_start_at_the_terminal_event_gets_the_close_frame_alone(client):
+    run_id = start(client)
+    client.post(f"/runs/{run_id}/cancel")
+    last = events_of(read_frames(client.get(f"/runs/{run_id}/events/stream")))[-2]
+
+    frames = events_of(
+        read_frames(
+            client.get(
+                f"/runs/{run_id}/events/stream", headers={"Last-Event-ID": last.id}
+            )
+        )
+    )
+
+    assert last.event == "lifecycle.cancelled"
+    assert [f.event for f in frames] == ["close"]
