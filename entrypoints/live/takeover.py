@@ -73,17 +73,22 @@ class Handover:
         return HandedOver()
 
 
-class TakeoverWorker(GeventWorker):  # type: ignore[misc]
-    """gunicorn's gevent worker, with `TAKE_OVER` in every request's environ.
-    `served_app` is the application as loaded (without the handover)."""
+class Takeover:
+    """Mix into a gunicorn async worker class (first in the bases) to offer
+    `TAKE_OVER`; `served_app` is the application as loaded."""
+
+    wsgi: Any
 
     def load_wsgi(self) -> None:
-        super().load_wsgi()
-        loaded: Any = self.wsgi  # type: ignore[has-type]
-        self.served_app = loaded
-        self.wsgi = Handover(loaded)
+        super().load_wsgi()  # type: ignore[misc]
+        self.served_app = self.wsgi
+        self.wsgi = Handover(self.wsgi)
 
     def is_already_handled(self, respiter: Any) -> bool:
         if isinstance(respiter, HandedOver):
             raise StopIteration  # gunicorn's way to end a connection's handling
-        return bool(super().is_already_handled(respiter))
+        return bool(super().is_already_handled(respiter))  # type: ignore[misc]
+
+
+class TakeoverWorker(Takeover, GeventWorker):  # type: ignore[misc]
+    """gunicorn's gevent worker, with `TAKE_OVER` in every request's environ."""
