@@ -44,6 +44,7 @@ class Handoff:
         self._flush()
         if subscriber.last_sequence is None:
             subscriber.last_sequence = self._sequence_at(run_id, cursor)
+        subscriber.bound_send_buffer()
         subscriber.cursor = event_key(cursor)
         subscriber.last_id = None if cursor == MIN_ID else cursor
         self._hub.subscribe(run_id, cursor, subscriber)

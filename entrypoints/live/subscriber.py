@@ -21,6 +21,9 @@ HEAD = (
     b"Connection: keep-alive\r\nX-Accel-Buffering: no\r\n"
 )
 LAST_CHUNK = b"0\r\n\r\n"
+# Once live, a client that stops reading soon fills its socket (and the policy
+# drops it) instead of hiding megabytes in the kernel; a replay runs unbounded.
+SEND_BUFFER = 64 * 1024
 MAX_PARTS = 512  # queued items per write (sendmsg takes at most IOV_MAX buffers)
 
 
@@ -82,6 +85,9 @@ class Subscriber:
         """From the hub: no more events (closing, or the log failed)."""
         self.ended = "closing" if error is None else "failed"
         self.schedule(self)
+
+    def bound_send_buffer(self) -> None:
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
 
     def backlog(self) -> int:
         """Bytes queued and not written yet."""

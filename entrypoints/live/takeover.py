@@ -25,7 +25,6 @@ from typing import Any
 from gunicorn.workers.ggevent import GeventWorker
 
 TAKE_OVER = "runstream.take_over"
-SEND_BUFFER = 64 * 1024  # per stream: a client that stops reading soon blocks it
 
 
 def _own_socket(shared: Any) -> socket.socket:
@@ -39,7 +38,6 @@ def _own_socket(shared: Any) -> socket.socket:
         plain = socket.socket
     sock = plain(fileno=fd)
     sock.setblocking(False)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
     return sock
 
 
