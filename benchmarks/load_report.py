@@ -1,4 +1,4 @@
-"""The side-by-side table of the SSE load benchmark."""
+"""The side-by-side table of the SSE load benchmark, with ratios to a baseline."""
 
 from __future__ import annotations
 
@@ -6,43 +6,51 @@ from typing import Any
 
 ROWS = (
     ("connections opened (clients)", "connected", "{:.0f}", False),
+    ("seconds to open them", "opened_in", "{:.1f}", True),
     ("connections held at end (clients)", "held", "{:.0f}", False),
-    ("connections held (server gauge)", "server_held", "{}", False),
+    ("connections held (server count)", "server_held", "{}", False),
     ("events expected", "expected", "{:.0f}", False),
     ("events received", "received", "{:.0f}", False),
+    ("delivered %", "delivered", "{:.2f}", False),
     ("events duplicated", "duplicates", "{:.0f}", False),
-    ("streams closed", "closed", "{:.0f}", False),
     ("push latency p50 ms", "p50", "{:.2f}", True),
     ("push latency p95 ms", "p95", "{:.2f}", True),
     ("push latency p99 ms", "p99", "{:.2f}", True),
     ("server CPU s", "cpu", "{:.2f}", True),
-    ("server CPU s / 1000 events", "per_1000", "{:.4f}", True),
-    ("server CPU us / event", "per_event_us", "{:.1f}", True),
+    ("server CPU us / delivered event", "per_event_us", "{:.1f}", True),
     ("server RSS MiB", "rss", "{:.1f}", True),
-    ("redis CPU s", "redis_cpu", "{:.2f}", True),
+    ("redis CPU s", "redis_cpu", "{:.2f}", False),
 )
 
 
 def derive(found: dict[str, Any]) -> dict[str, Any]:
-    """Latency quantiles in ms and CPU per event, from a phase's raw figures."""
+    """Latency quantiles in ms, CPU per delivered event, delivered share."""
     for name, key in (("p50", "0.5"), ("p95", "0.95"), ("p99", "0.99")):
         value = found["latency"][key]
         found[name] = None if value is None else value * 1000
-    found["per_1000"] = found["cpu"] / max(found["received"], 1) * 1000
-    found["per_event_us"] = found["per_1000"] * 1000
+    found["per_event_us"] = found["cpu"] / max(found["received"], 1) * 1e6
+    found["delivered"] = 100 * found["received"] / max(found["expected"], 1)
     return found
 
 
-def report(title: str, found: dict[str, dict[str, Any]]) -> None:
+def report(title: str, found: dict[str, dict[str, Any]], baseline: str) -> None:
     names = list(found)
+    base = found.get(baseline, {})
     print(f"\n== {title}")
-    print(f"{'':36}" + "".join(f"{n:>30}" for n in names) + f"{'naive/ours':>12}")
+    header = "".join(f"{n:>16}" + (f"{'/' + baseline[-5:]:>9}" if n != baseline
+                                   else "") for n in names)  # fmt: skip
+    print(f"{'':34}{header}")
     for label, key, fmt, compared in ROWS:
-        values = [found[n].get(key) for n in names]
-        cells = "".join(
-            f"{fmt.format(v) if v is not None else '-':>30}" for v in values
-        )
-        ratio = ""
-        if compared and len(values) == 2 and values[0] and values[1] is not None:
-            ratio = f"{values[1] / values[0]:.2f}x"
-        print(f"{label:36}{cells}{ratio:>12}")
+        cells = ""
+        for name in names:
+            value = found[name].get(key)
+            cells += f"{fmt.format(value) if value is not None else '-':>16}"
+            if name != baseline:
+                against = base.get(key)
+                ratio = (
+                    f"{value / against:.2f}x"
+                    if compared and value is not None and against
+                    else ""
+                )
+                cells += f"{ratio:>9}"
+        print(f"{label:34}{cells}")

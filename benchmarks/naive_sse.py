@@ -15,7 +15,7 @@ from gevent.pool import Pool  # noqa: E402
 from gevent.pywsgi import WSGIServer  # noqa: E402
 
 from runstream.adapters.redis_stream.codec import decode_entries, stream_key  # noqa: E402
-from runstream.entrypoints.http.frames import CLOSE_FRAME, event_frame  # noqa: E402
+from runstream.entrypoints.live.frames import CLOSE_FRAME, event_frame  # noqa: E402
 
 PATH = re.compile(r"^/runs/([0-9]+)/events/stream$")
 HEADERS = [

@@ -60,3 +60,8 @@ class LogBehind(StorageUnavailable):
         super().__init__(message)
         self.last_sequence = last_sequence
         self.last_id = last_id
+
+
+class SubscriberLagged(DomainError):
+    """A live subscriber fell further behind than the service keeps for it; it
+    should resume from the log (its client reconnects with Last-Event-ID)."""

@@ -12,11 +12,11 @@ from runstream.adapters.tiered.failover import member_id
 from runstream.application.append_events import AppendEvents
 from runstream.application.cancel_run import CancelRun
 from runstream.application.event_writer import EventWriter
-from runstream.application.fan_out import FanOutHub
 from runstream.application.finish_run import FinishRun
 from runstream.application.follow_run import FollowRun
 from runstream.application.get_run import GetRun, ListRuns
 from runstream.application.launch_run import LaunchRun
+from runstream.application.live.hub import FanOutHub
 from runstream.application.read_events import ReadEvents
 from runstream.application.run_manager import RunManager
 from runstream.application.run_sweeper import RunSweeper
@@ -25,9 +25,9 @@ from runstream.application.summarize_run import SummarizeRun
 from runstream.entrypoints import builders, event_logs
 from runstream.entrypoints.config import load_config
 from runstream.entrypoints.http.auth import Authenticator
-from runstream.entrypoints.http.frames import event_frame
 from runstream.entrypoints.http.metrics import Metrics
 from runstream.entrypoints.lifecycle import running
+from runstream.entrypoints.live.frames import event_frame
 from runstream.entrypoints.sweepers import sql_expiry_sweeper
 
 

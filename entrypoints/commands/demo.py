@@ -11,13 +11,13 @@ from typing import Any
 from runstream.entrypoints.commands.tail import renderer_for
 from runstream.entrypoints.config import load_config
 from runstream.entrypoints.tailing.client import Service, ServiceError
+from runstream.entrypoints.tailing.follower import Follower
 from runstream.entrypoints.tailing.local_service import (
     LocalService,
     ServiceFailed,
     free_port,
 )
 from runstream.entrypoints.tailing.session import watch
-from runstream.entrypoints.tailing.stream import Follower
 
 DEFAULT_PORT = 8080
 TASK = "Draft a market analysis of electric cargo bikes in three regions"

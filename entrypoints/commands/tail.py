@@ -8,9 +8,9 @@ import sys
 from urllib.parse import urlencode
 
 from runstream.entrypoints.tailing.client import Service
+from runstream.entrypoints.tailing.follower import Follower
 from runstream.entrypoints.tailing.render import JsonRenderer, Renderer, TextRenderer
 from runstream.entrypoints.tailing.session import watch
-from runstream.entrypoints.tailing.stream import Follower
 
 DEFAULT_URL = "http://127.0.0.1:8080"
 CATEGORIES = ("lifecycle", "llm", "dispatch", "system")

@@ -13,13 +13,13 @@ from werkzeug.routing import RequestRedirect
 
 from runstream.entrypoints.adapter_check import check_adapters
 from runstream.entrypoints.container import Container, build_container
-from runstream.entrypoints.http import errors, events, ops, runs, stream, summary
+from runstream.entrypoints.http import errors, events, ops, runs, summary
 from runstream.entrypoints.http.admission import admission_for
 from runstream.entrypoints.http.binding import bind_views
 from runstream.entrypoints.http.body import BODY_SLACK
-from runstream.entrypoints.http.connections import StalledWrites
-from runstream.entrypoints.http.stream_watch import StreamWatch
 from runstream.entrypoints.http.viewer import viewer_bp
+from runstream.entrypoints.live import endpoint as stream
+from runstream.entrypoints.live.delivery import LiveDelivery
 
 logger = logging.getLogger(__name__)
 
@@ -38,15 +38,13 @@ def create_app(container: Container | None = None) -> Flask:
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["runstream.closing"] = threading.Event()
     app.extensions["runstream.stopped"] = threading.Event()
-    slow = container.metrics().slow_disconnects
-    app.extensions["runstream.stalls"] = StalledWrites(on_drop=slow.inc)
-    app.extensions["runstream.watch"] = StreamWatch()
     check_adapters(container)  # a setting no adapter can use fails at startup
     # Build the selected adapters, hub and run manager once, before any request:
     # under gevent, racing first requests could each build a Singleton whose
     # construction yields, leaving two archivers or hubs in one process.
     app.extensions["runstream.admission"] = admission_for(container.run_manager())
-    container.fan_out_hub()
+    hub = container.fan_out_hub()
+    app.extensions["runstream.live"] = LiveDelivery(hub, container.metrics())
     container.background()  # its threads stop in shutdown_resources()
     errors.register_errors(app)
     blueprints = (runs.bp, events.bp, stream.bp, summary.bp, ops.bp, viewer_bp)
@@ -80,6 +78,7 @@ def begin_shutdown(app: Flask) -> None:
     app.extensions["runstream.closing"].set()
     container: Container = app.container  # type: ignore[attr-defined]
     container.fan_out_hub().close()
+    app.extensions["runstream.live"].close()
     manager = getattr(container, "run_manager", None)
     try:
         if manager is not None:

@@ -9,10 +9,10 @@ from typing import Any
 from flask import request
 
 from runstream.application.coalescing import COALESCIBLE
-from runstream.application.fan_out import FanOutHub
+from runstream.application.live.hub import FanOutHub
 from runstream.application.run_part import RunPart
 from runstream.domain.model import StoredEvent
-from runstream.entrypoints.http.frames import event_frame
+from runstream.entrypoints.live.frames import event_frame
 
 
 def run_part() -> RunPart:

@@ -34,7 +34,7 @@ def _watch_alive(worker: Any) -> None:
         gevent.sleep(0.2)
     from runstream.entrypoints.http.app import begin_shutdown
 
-    begin_shutdown(worker.wsgi)
+    begin_shutdown(worker.served_app)
 
 
 def post_worker_init(worker: Any) -> None:
@@ -54,7 +54,7 @@ def post_worker_init(worker: Any) -> None:
 def worker_exit(server: Any, worker: Any) -> None:
     from runstream.entrypoints.http.app import finish_shutdown
 
-    app = getattr(worker, "wsgi", None)
+    app = getattr(worker, "served_app", None)
     if app is not None and hasattr(app, "container"):
         finish_shutdown(app)
 
@@ -85,7 +85,9 @@ def options(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "bind": f"{args.host}:{args.port}",
         "workers": args.workers,
-        "worker_class": "runstream.entrypoints.http.worker.JsonErrorWorker",
+        # gunicorn's gevent worker; live streams take their connection over
+        # (entrypoints/live/takeover.py) and its own refusals are JSON
+        "worker_class": "runstream.entrypoints.http.worker.ServiceWorker",
         "worker_connections": WORKER_CONNECTIONS,
         "keepalive": KEEPALIVE_SECONDS,
         "graceful_timeout": GRACEFUL_SECONDS,

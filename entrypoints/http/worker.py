@@ -20,6 +20,8 @@ import gevent
 from gunicorn import util
 from gunicorn.workers.ggevent import GeventWorker
 
+from runstream.entrypoints.live.takeover import Takeover
+
 LINGER_SECONDS = 1.0
 LINGER_BYTES = 256 * 1024
 
@@ -86,3 +88,8 @@ def _linger(client: Any) -> None:
         client.shutdown(socket.SHUT_WR)
         while drained < LINGER_BYTES and (chunk := client.recv(16384)):
             drained += len(chunk)
+
+
+class ServiceWorker(Takeover, JsonErrorWorker):
+    """The worker of `runstream serve`: live streams take their connection over
+    (entrypoints/live/takeover.py), and gunicorn's own refusals are JSON."""

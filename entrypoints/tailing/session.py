@@ -7,8 +7,8 @@ import json
 from typing import Any
 
 from runstream.entrypoints.tailing.client import ServiceError
+from runstream.entrypoints.tailing.follower import Follower, GaveUp
 from runstream.entrypoints.tailing.render import Renderer
-from runstream.entrypoints.tailing.stream import Follower, GaveUp
 
 EXIT_COMPLETED = 0
 EXIT_FAILED = 1

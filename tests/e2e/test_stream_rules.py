@@ -5,9 +5,9 @@ import threading
 from dependency_injector import providers
 
 from runstream.adapters.in_memory.event_log import InMemoryEventLog
-from runstream.application.fan_out import FanOutHub, HubLimits
+from runstream.application.live.hub import FanOutHub, HubLimits
 from runstream.domain.model import LogInfo
-from runstream.entrypoints.http.frames import event_frame
+from runstream.entrypoints.live.frames import event_frame
 from tests.support.apps import make_app
 from tests.support.polling import joined
 from tests.support.sse_client import parse_frame
@@ -212,29 +212,18 @@ def test_a_closing_service_ends_streams_without_close(app, client):
     assert "close" not in [f.event for f in rest]
 
 
-class Writer:
-    def __init__(self, sock, since):
-        self.sock, self.writing_since = sock, since
+def test_a_start_at_the_terminal_event_gets_the_close_frame_alone(client):
+    run_id = start(client)
+    client.post(f"/runs/{run_id}/cancel")
+    last = events_of(read_frames(client.get(f"/runs/{run_id}/events/stream")))[-2]
 
+    frames = events_of(
+        read_frames(
+            client.get(
+                f"/runs/{run_id}/events/stream", headers={"Last-Event-ID": last.id}
+            )
+        )
+    )
 
-def test_a_stream_whose_write_stalls_is_dropped_and_counted():
-    import socket
-    import time
-
-    from runstream.entrypoints.http.connections import StalledWrites
-
-    dropped = []
-    stalls = StalledWrites(on_drop=lambda: dropped.append(1), stall=5, sweep=3600)
-    stuck_ours, stuck_peer = socket.socketpair()
-    fine_ours, fine_peer = socket.socketpair()
-    stalls.add(Writer(stuck_ours, time.monotonic() - 10))
-    stalls.add(Writer(fine_ours, time.monotonic()))
-
-    assert stalls.sweep_once() == 1
-
-    assert dropped == [1]
-    assert stuck_peer.recv(1) == b""
-    fine_ours.send(b"x")
-    assert fine_peer.recv(1) == b"x"
-    for sock in (stuck_ours, stuck_peer, fine_ours, fine_peer):
-        sock.close()
+    assert last.event == "lifecycle.cancelled"
+    assert [f.event for f in frames] == ["close"]

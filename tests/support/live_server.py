@@ -15,6 +15,7 @@ import requests
 from tests.support.polling import poll
 
 ROOT = Path(__file__).resolve().parents[2]
+TAKEOVER_WORKER = "runstream.entrypoints.live.takeover.TakeoverWorker"
 
 
 def free_port() -> int:
@@ -26,7 +27,11 @@ def free_port() -> int:
 class LiveServer:
     """A running server; `url` is its base URL. Stop it with `stop()`."""
 
-    def __init__(self, env: dict[str, str], workers: int = 1) -> None:
+    def __init__(
+        self, env: dict[str, str], workers: int = 1, gunicorn_app: str | None = None
+    ) -> None:
+        """`runstream serve`, or with `gunicorn_app` ("module:factory()") that
+        app under gunicorn with the worker class `runstream serve` uses."""
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = tempfile.TemporaryFile()  # noqa: SIM115 - read until stop()
@@ -34,6 +39,10 @@ class LiveServer:
         command = [sys.executable, "-m", "runstream.entrypoints.cli", "serve"]
         command += ["--port", str(self.port)]
         command += ["--workers", str(workers)]
+        if gunicorn_app is not None:
+            command = [sys.executable, "-m", "gunicorn", gunicorn_app]
+            command += ["--bind", f"127.0.0.1:{self.port}", "--workers", str(workers)]
+            command += ["--worker-class", f"{TAKEOVER_WORKER}"]
         self.process = subprocess.Popen(
             command, cwd=ROOT, env=full_env, stdout=self.log, stderr=self.log
         )

@@ -5,10 +5,10 @@ import pytest
 
 from runstream.adapters.in_memory.event_log import InMemoryEventLog
 from runstream.adapters.in_memory.run_repository import InMemoryRunRepository
-from runstream.application.fan_out import FanOutHub, HubLimits, SubscriberLagged
 from runstream.application.follow_run import FollowRun, Idle
+from runstream.application.live.hub import FanOutHub, HubLimits
 from runstream.application.start_run import RunRequest, StartRun
-from runstream.domain.errors import StorageUnavailable
+from runstream.domain.errors import StorageUnavailable, SubscriberLagged
 from runstream.domain.ids import MIN_ID
 from runstream.domain.model import StoredEvent
 from tests.factories import completed, new_run_id, token

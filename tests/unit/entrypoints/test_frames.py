@@ -4,7 +4,7 @@ from hypothesis import strategies as st
 from runstream.domain.envelope import envelope_json
 from runstream.domain.ids import EventId
 from runstream.domain.model import AgentType, Category, NewEvent, Source, StoredEvent
-from runstream.entrypoints.http.frames import event_frame
+from runstream.entrypoints.live.frames import event_frame
 
 sources = st.none() | st.builds(
     Source, st.text(), st.sampled_from(AgentType), st.text(), st.text()

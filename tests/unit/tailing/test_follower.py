@@ -1,7 +1,7 @@
 import pytest
 
 from runstream.entrypoints.tailing.client import ServiceError
-from runstream.entrypoints.tailing.stream import Follower, GaveUp
+from runstream.entrypoints.tailing.follower import Follower, GaveUp
 from tests.support.tailing_fakes import CLOSE, FakeService, Reply, envelope, frame
 
 TOKEN = envelope("llm", "stream", {"content": "hi"}, agent="researcher")

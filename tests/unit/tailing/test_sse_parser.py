@@ -1,4 +1,4 @@
-from runstream.entrypoints.tailing.sse import Frame, SseParser
+from runstream.entrypoints.tailing.sse_parser import Frame, SseParser
 
 
 def feed_all(parser: SseParser, text: str) -> list[Frame]:

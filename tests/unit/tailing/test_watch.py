@@ -3,8 +3,8 @@ import io
 import pytest
 
 from runstream.entrypoints.tailing import session
+from runstream.entrypoints.tailing.follower import Follower
 from runstream.entrypoints.tailing.render import TextRenderer
-from runstream.entrypoints.tailing.stream import Follower
 from tests.support.tailing_fakes import CLOSE, FakeService, Reply, envelope, frame
 
 

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from runstream.entrypoints.tailing.client import Service, ServiceError, answer
-from runstream.entrypoints.tailing.sse import Frame, SseParser
+from runstream.entrypoints.tailing.sse_parser import Frame, SseParser
 
 FIRST_DELAY = 0.2
 MAX_DELAY = 3.0

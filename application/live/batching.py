@@ -1,0 +1,35 @@
+"""Adaptive batching: how long the hub lets appends gather before its next read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class AdaptiveGather:
+    """Nagle-like: while reads find little (light load), read again at once, so
+    an event is delivered as soon as it is stored; as reads find more (batches
+    grow), wait a little before the next read, so one read, one encoding pass and
+    one write per subscriber serve many appends. The wait grows with the smoothed
+    batch size, and with the cost of a read and of handling its events when that
+    is dear (many runs, many subscribers): at most `cost_share` of the reader's
+    time then goes to them;
+    it never exceeds `max_delay`.
+    """
+
+    light: float = 4.0  # events per read still delivered at once
+    per_event: float = 0.0002  # seconds of gather per event above `light`
+    max_delay: float = 0.010
+    cost_share: float = 0.1
+    per_run_read: float = 2e-6  # what a read costs per run it covers (seconds)
+    smoothing: float = 0.5
+    average: float = 0.0
+
+    def after_read(self, found: int, seconds: float = 0.0, runs: int = 0) -> float:
+        """A read over `runs` runs found `found` events, handled in `seconds`:
+        how long to wait before the next read."""
+        self.average += self.smoothing * (found - self.average)
+        by_size = max(0.0, self.average - self.light) * self.per_event
+        cost = seconds + runs * self.per_run_read
+        by_cost = cost * (1 - self.cost_share) / self.cost_share
+        return min(self.max_delay, max(by_size, by_cost))
