@@ -15,7 +15,7 @@ EVENT = {"event": {"category": "llm", "action": "stream"}}
 
 @pytest.fixture(scope="module")
 def wrapped_server():
-    server = LiveServer(MEMORY, gunicorn_app="tests.e2e.wrapped_app:wrapped_app()")
+    server = LiveServer(MEMORY, gunicorn_app="tests.support.wrapped_app:wrapped_app()")
     yield server
     server.stop()
 

@@ -11,7 +11,7 @@ import json
 import sys
 
 from runstream.producer import Producer, RunstreamCallbackHandler
-from tests.unit.producer.graphs import supervisor_graph
+from tests.support.langchain_graphs import supervisor_graph
 
 
 def reply(agent: str, words: int) -> str:

@@ -5,7 +5,7 @@ from runstream.domain.model import StoredEvent
 from runstream.entrypoints.live.frames import CLOSE_FRAME, event_frame
 from runstream.entrypoints.live.subscriber import LAST_CHUNK
 from tests.factories import completed, token
-from tests.unit.entrypoints.live_support import body, connection
+from tests.support.live_sockets import body, connection
 
 
 def stored(sequence, new=None):

@@ -4,7 +4,7 @@ import time
 import pytest
 
 from runstream.entrypoints.live.writer_loop import WriterLoop
-from tests.unit.entrypoints.live_support import body, connection, read_until, wait_until
+from tests.support.live_sockets import body, connection, read_until, wait_until
 
 
 class Ends:

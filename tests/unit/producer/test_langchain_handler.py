@@ -9,8 +9,8 @@ from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.runnables import RunnableLambda
 
 from runstream.entrypoints.producer import Agent, RunstreamCallbackHandler
-from tests.unit.producer.graphs import fake_model, supervisor_graph
-from tests.unit.producer.recording import RecordingRun
+from tests.support.langchain_graphs import fake_model, supervisor_graph
+from tests.support.recording_run import RecordingRun
 
 
 def failing_model(error):
@@ -229,7 +229,7 @@ def test_without_langchain_core_the_handler_is_a_plain_class_that_still_works():
         import sys, uuid
         sys.modules["langchain_core"] = None
         from runstream.producer import RunstreamCallbackHandler
-        from tests.unit.producer.recording import RecordingRun
+        from tests.support.recording_run import RecordingRun
 
         run, call = RecordingRun(), uuid.uuid4()
         handler = RunstreamCallbackHandler(run)
