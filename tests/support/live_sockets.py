@@ -1,16 +1,8 @@
 """Helpers of the live-delivery unit tests: socket pairs, polling, frames."""
 
 import socket
-import time
 
 from runstream.entrypoints.live.subscriber import Subscriber
-
-
-def wait_until(condition, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.005)
 
 
 def connection(heartbeat=60.0, chunked=False, buffer=None):

@@ -1,5 +1,4 @@
 import threading
-import time
 
 import pytest
 
@@ -12,6 +11,7 @@ from runstream.domain.errors import StorageUnavailable, SubscriberLagged
 from runstream.domain.ids import MIN_ID
 from runstream.domain.model import StoredEvent
 from tests.factories import completed, new_run_id, token
+from tests.support.polling import wait_until
 
 
 class CountingLog:
@@ -55,13 +55,6 @@ def hub(log):
     made = make_hub(log)
     yield made
     made.close()
-
-
-def wait_until(condition, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.005)
 
 
 def test_a_waiter_gets_the_events_appended_after_its_cursor(hub, log):
