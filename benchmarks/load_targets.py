@@ -12,7 +12,7 @@ import tempfile
 import time
 
 import requests
-from tests.e2e.live_server import free_port
+from tests.support.live_server import free_port
 
 from benchmarks.load_parts import children_of
 from runstream.adapters.redis_stream.event_log import RedisStreamEventLog

@@ -4,9 +4,9 @@ stream takes its connection over, so nothing the middleware does reaches it."""
 import pytest
 import requests
 
-from tests.e2e.conftest import MEMORY
-from tests.e2e.live_server import LiveServer
-from tests.e2e.sse_client import SseStream
+from tests.support.apps import MEMORY
+from tests.support.live_server import LiveServer
+from tests.support.sse_client import SseStream
 
 pytestmark = pytest.mark.e2e
 

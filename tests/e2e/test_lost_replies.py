@@ -14,8 +14,8 @@ import pytest
 import requests
 from redis import Redis
 
+from tests.support.polling import wait_until
 from tests.support.redis_server import RedisServer
-from tests.support.run_driver import wait_until
 from tests.support.tcp_proxy import TcpProxy
 from tests.support.tiers_harness import history, tiered_service
 
@@ -50,7 +50,7 @@ def post_and_lose_the_reply(
     client = socket.create_connection(("127.0.0.1", proxy.port), timeout=10)
     try:
         client.sendall(head.encode() + payload)
-        wait_until(acted, 15, f"the service to act on {path}")
+        wait_until(acted, f"the service to act on {path}", 15)
         proxy.cut()
     finally:
         client.close()
@@ -109,4 +109,4 @@ def test_a_retried_finish_or_cancel_answers_like_the_first_time(
     assert again.headers["Idempotent-Replayed"] == "true"
     assert again.json()["status"] == status
     assert [e["event"]["action"] for e in kept] == ["started", status]
-    wait_until(lambda: redis.pttl(f"run:{run_id}:events") > 0, 15, "the log's expiry")
+    wait_until(lambda: redis.pttl(f"run:{run_id}:events") > 0, "the log's expiry", 15)

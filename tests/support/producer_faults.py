@@ -8,7 +8,7 @@ import time
 from typing import Any
 
 from runstream.producer import Agent, DeliveryReport, Producer, RetryPolicy
-from tests.support.run_driver import wait_until
+from tests.support.polling import wait_until
 
 WORKER = Agent("worker-1", "worker", "Worker 1", "team")
 
@@ -34,7 +34,7 @@ class SteadyAgent:
         return self.producer.report().stored
 
     def await_stored(self, count: int, timeout: float = 60.0) -> None:
-        wait_until(lambda: self.stored() >= count, timeout, f"{count} events stored")
+        wait_until(lambda: self.stored() >= count, f"{count} events stored", timeout)
 
     def finish(self, timeout: float = 120.0) -> tuple[Any, DeliveryReport]:
         self._thread.join(timeout)
