@@ -1,3 +1,5 @@
+import time
+
 from runstream.application.live.subscription import Batch
 from runstream.application.recent_events import event_key
 from runstream.domain.ids import EventId
@@ -95,3 +97,26 @@ def test_a_live_batch_taken_for_writing_is_reported_once():
 
     assert taken == [pushed]
     subscriber.sock.close()
+
+
+def kernel_takes(sock, seconds=1.0):
+    """Bytes the kernel accepts for a client that reads nothing."""
+    total, chunk = 0, b"x" * 65536
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            total += sock.send(chunk)
+        except BlockingIOError:
+            time.sleep(0.01)
+    return total
+
+
+def test_a_live_stream_whose_client_stops_reading_fills_its_socket_within_the_bound():
+    subscriber, _peer = connection()
+
+    subscriber.bound_send_buffer()
+    held = kernel_takes(subscriber.sock)
+
+    # Unbounded, Linux grows a loopback send buffer to megabytes (4.3 MB
+    # measured) and the slow-subscriber policy would see none of it.
+    assert held <= 1 << 20, f"the kernel held {held} bytes of a stalled stream"
