@@ -25,7 +25,8 @@ from runstream.domain.errors import DomainError, StorageUnavailable
 
 logger = logging.getLogger(__name__)
 # After a failback, Redis was re-filled from a complete archive: a run found
-# behind in it is re-seeded from the archive without another barrier.
+# behind in it is re-seeded from the archive without another barrier, unless
+# this process saw Redis fail since (it may have lost events again).
 RECENT_BARRIER_MS = 60_000
 
 
@@ -57,6 +58,7 @@ class FleetTier:
         self._flushed_epoch = 0
         self._beaten = False
         self._refilled_ms = 0
+        self._failed_ms = 0
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self.on_change: Callable[[TierState, TierState], None] = lambda _a, _b: None
@@ -95,6 +97,7 @@ class FleetTier:
     def redis_failed(self, err: StorageUnavailable) -> None:
         """Redis failed this process: switch the fleet to SQL, unless another
         process reached Redis recently (then this one is cut off: re-raise)."""
+        self._failed_ms = wall_ms()
         state = self._reread()
         if state.tier != REDIS:
             return
@@ -121,7 +124,8 @@ class FleetTier:
         one makes the archive complete (the caller re-seeds Redis from it)."""
         state = self._reread()
         now = wall_ms()
-        if state.tier == REDIS and now - self._refilled_ms < RECENT_BARRIER_MS:
+        recent = now - self._refilled_ms < RECENT_BARRIER_MS
+        if state.tier == REDIS and recent and self._failed_ms < self._refilled_ms:
             return
         if state.tier == REDIS:
             switched = self.record.swap(state.epoch, FLUSH, now, self.member_id, now)
@@ -163,7 +167,7 @@ class FleetTier:
             self._probe()
             self._redis_ok_ms = wall_ms()
         except StorageUnavailable:
-            pass
+            self._failed_ms = wall_ms()
         self._beat()
         self.advance()
 

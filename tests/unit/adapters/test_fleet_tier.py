@@ -200,3 +200,20 @@ def test_redis_losing_events_while_it_is_down_fails_over_to_sql(record):
     tick_until(record, SQL, a, b)
 
     assert a.flushes == 1 and b.flushes == 1
+
+
+def test_after_a_failback_a_redis_failure_makes_the_next_loss_a_barrier_again(record):
+    a = Process(record, "a")
+    a.tier.tick()
+    with pytest.raises(StorageUnavailable):
+        a.tier.redis_lost("lost")
+    tick_until(record, REDIS, a)
+    a.redis_up = False
+    a.tier.tick()
+    a.redis_up = True
+    epoch = record.read().epoch
+
+    with pytest.raises(StorageUnavailable):
+        a.tier.redis_lost("lost again")
+
+    assert record.read().epoch == epoch + 1
