@@ -12,11 +12,11 @@ import tempfile
 import time
 
 import requests
-from tests.support.live_server import free_port
 
 from benchmarks.load_parts import children_of
 from runstream.adapters.redis_stream.event_log import RedisStreamEventLog
 from runstream.domain.model import NewEvent
+from tests.support.live_server import free_port
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

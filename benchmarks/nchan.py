@@ -16,12 +16,12 @@ import tempfile
 import time
 
 import requests
-from tests.support.live_server import free_port
 
 from benchmarks.load_parts import children_of
 from runstream.domain.envelope import envelope_json
 from runstream.domain.ids import EventId
 from runstream.domain.model import NewEvent, StoredEvent
+from tests.support.live_server import free_port
 
 MODULE = "/usr/lib/nginx/modules/ngx_nchan_module.so"
 CONFIG = """

@@ -15,11 +15,14 @@ class AppendPlan:
 
     `floor`: the highest sequence the caller knows was acknowledged in the run;
     a stream whose last sequence is lower lost events. `gap`: then continue
-    after `floor` (True) or refuse (False). `keys_after`: with a key, only
-    entries after this id are searched for it (None: every kept entry).
+    after `floor` (True) or refuse (False), with ids above `floor_id` (the id
+    acknowledged at `floor`, when known: a stream recreated within the same
+    millisecond would otherwise number below it). `keys_after`: with a key,
+    only entries after this id are searched for it (None: every kept entry).
     """
 
     floor: int = 0
     gap: bool = False
     idempotency: Idempotency | None = None
     keys_after: EventId | None = None
+    floor_id: EventId | None = None

@@ -137,7 +137,8 @@ def append_args(
     `stamp` is SecondStamp.now(), `deadline_ms` the unix ms after which the server
     must not store the batch."""
     keyed = plan.idempotency
-    args = [maxlen, *stamp, str(deadline_ms), str(plan.floor), "g" if plan.gap else ""]
+    gap = "" if not plan.gap else f"g {plan.floor_id}" if plan.floor_id else "g"
+    args = [maxlen, *stamp, str(deadline_ms), str(plan.floor), gap]
     if keyed is None:
         args += ("", "", "")
     else:

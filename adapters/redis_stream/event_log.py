@@ -105,7 +105,7 @@ class RedisStreamEventLog:
         self._scripts = ScriptRunner(
             client, min_replicas, replica_timeout_ms, self._lane
         )
-        self._acked: dict[RunId, int] = {}
+        self._acked: dict[RunId, tuple[int, EventId]] = {}
 
     def append(
         self,
@@ -116,19 +116,18 @@ class RedisStreamEventLog:
         """Alone, the log continues after the highest sequence this process saw
         acknowledged when the stream lost events (a gap, never a reused
         sequence); see `append_planned` for a caller that knows more."""
-        floor = self._acked.get(run_id, 0)
-        return self._append_checked(
-            run_id, events, AppendPlan(floor, True, idempotency)
-        )
+        floor, floor_id = self._acked.get(run_id, (0, None))
+        plan = AppendPlan(floor, True, idempotency, floor_id=floor_id)
+        return self._append_checked(run_id, events, plan)
 
     def append_planned(
         self, run_id: RunId, events: Sequence[NewEvent], plan: AppendPlan
     ) -> Appended:
         """`append` with the checks of `plan`; LogBehind when the stream ends
         below the floor and the plan does not allow a gap."""
-        known = self._acked.get(run_id, 0)
+        known, known_id = self._acked.get(run_id, (0, None))
         if known > plan.floor:
-            plan = replace(plan, floor=known)
+            plan = replace(plan, floor=known, floor_id=known_id)
         return self._append_checked(run_id, events, plan)
 
     def _append_checked(
@@ -146,7 +145,7 @@ class RedisStreamEventLog:
         if not reply[:1].isdigit():
             return self._refused(run_id, events, plan, reply)
         stored = appended(run_id, events, reply)
-        self._ack(run_id, stored[-1].sequence)
+        self._ack(run_id, stored[-1])
         return marked(stored, plan.idempotency) if plan.idempotency else stored
 
     def _refused(
@@ -185,18 +184,20 @@ class RedisStreamEventLog:
             args = store_args(self._maxlen, None if last is None else last.id, fresh)
             try:
                 if self._scripts.run(self._store, key, args):
-                    self._ack(run_id, fresh[-1].sequence)
+                    self._ack(run_id, fresh[-1])
                     return len(fresh)
             except REDIS_ERRORS as err:
                 raise _unavailable(err) from err
 
-    def _ack(self, run_id: RunId, sequence: int) -> None:
-        """Remember the run's highest acknowledged sequence (the most recent
-        runs only): the floor below which its stream must never end."""
+    def _ack(self, run_id: RunId, last: StoredEvent) -> None:
+        """Remember the run's highest acknowledged sequence and its id (the most
+        recent runs only): the floor below which its stream must never end."""
         acked = self._acked
-        if acked.pop(run_id, 0) > sequence:
+        known = acked.pop(run_id, None)
+        if known is not None and known[0] > last.sequence:
+            acked[run_id] = known
             return
-        acked[run_id] = sequence
+        acked[run_id] = (last.sequence, last.id)
         if len(acked) > REMEMBERED_RUNS:
             del acked[next(iter(acked))]
 

@@ -110,9 +110,9 @@ if newest then redis.call('SPUBLISH', '{' .. key .. '}:notify', newest) end
 """
 
 # ARGV: 1 MAXLEN, 2-3 the caller's unix second and its ISO prefix, 4 deadline
-# (unix ms), 5 floor, 6 'g' to continue after the floor when the stream is
-# behind it, 7 where to search for the key ('' without a key), 8 the key,
-# 9 the digest, then the events from 10 on.
+# (unix ms), 5 floor, 6 'g' (or 'g <id>': with ids above that one) to continue
+# after the floor when the stream is behind it, 7 where to search for the key
+# ('' without a key), 8 the key, 9 the digest, then the events from 10 on.
 # Returns '' when the log is closed, 'late' when the call reached the server
 # after the caller's deadline (a server frozen past the client's timeout must
 # not store a batch the caller was told failed and wrote elsewhere),
@@ -135,10 +135,15 @@ if ARGV[7] ~= '' then
 end
 local last_id, sequence, terminal = last_entry(key)
 if terminal then return '' end
-local floor_sequence = tonumber(ARGV[5])
+local floor_sequence, first_id = tonumber(ARGV[5]), '*'
 if sequence < floor_sequence then
-  if ARGV[6] ~= 'g' then return 'behind ' .. sequence .. ' ' .. (last_id or '') end
+  local after = string.match(ARGV[6], '^g ?(.*)$')
+  if after == nil then return 'behind ' .. sequence .. ' ' .. (last_id or '') end
   sequence = floor_sequence
+  local after_ms, after_seq = string.match(after, '^(%d+)-(%d+)$')
+  if after_ms and tonumber(after_ms) >= ms then
+    first_id = after_ms .. '-' .. (tonumber(after_seq) + 1)
+  end
 end
 local stamp
 if now[1] == ARGV[2] then stamp = ARGV[3] .. format('%03dZ', ms % 1000)
@@ -146,16 +151,17 @@ else stamp = iso_time(ms) end
 local head = format('%d %d ', sequence + 1, ms)
 local maxlen, argc, newest, reply = ARGV[1], #ARGV, nil, nil
 if argc == 10 + ARGV[10] then
-  newest = redis.call('XADD', key, 'MAXLEN', '~', maxlen, '*', 'timestamp', stamp,
-    'sequence', sequence + 1, unpack(ARGV, 11))
+  newest = redis.call('XADD', key, 'MAXLEN', '~', maxlen, first_id, 'timestamp',
+    stamp, 'sequence', sequence + 1, unpack(ARGV, 11))
   reply = head .. newest
 else
   local ids, i = {}, 10
   while i <= argc do
     local k = tonumber(ARGV[i])
     sequence = sequence + 1
-    newest = redis.call('XADD', key, 'MAXLEN', '~', maxlen, '*', 'timestamp',
+    newest = redis.call('XADD', key, 'MAXLEN', '~', maxlen, first_id, 'timestamp',
       stamp, 'sequence', sequence, unpack(ARGV, i + 1, i + k))
+    first_id = '*'
     ids[#ids + 1] = newest
     i = i + k + 1
   end
