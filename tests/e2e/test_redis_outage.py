@@ -51,6 +51,11 @@ def freeze(redis: RedisServer) -> None:
     redis.thaw()
 
 
+def serving(url: str) -> str:
+    ready = requests.get(f"{url}/readyz", timeout=10).json()
+    return str(ready["event_log"]["serving"])
+
+
 @pytest.mark.parametrize(
     ("outage", "appendonly"),
     [
@@ -81,6 +86,11 @@ def test_an_outage_loses_and_repeats_nothing_and_every_run_completes(
         wait_until(
             lambda: len(producer.acknowledged) > recovered + 20,
             "appends to go on once Redis is back",
+            timeout=30,
+        )
+        wait_until(
+            lambda: serving(url) == "redis",
+            "the service to fail back to Redis",
             timeout=30,
         )
         producer.stop.set()
