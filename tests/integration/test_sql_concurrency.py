@@ -16,11 +16,11 @@ from tests.factories import new_run_id
 from tests.support.sql_backend import session_engine
 
 WRITERS = 8
-EVENTS_PER_WRITER = 500
+EVENTS_PER_WRITER = 250
 
 
 def _write(url: str, run_id: int, writer: int, start: Any) -> list[tuple[int, int]]:
-    """One writer process: 500 events in batches of 1 to 9; what it was told."""
+    """One writer process: 250 events in batches of 1 to 9; what it was told."""
     engine = build_engine(url)
     log = SqlEventLog(engine)
     start.wait(60)  # a Barrier: raises BrokenBarrierError on timeout
