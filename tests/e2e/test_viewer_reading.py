@@ -24,8 +24,9 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 LANES = "#timeline .lane"
 SPAN_MS = "Number(document.querySelector('#timeline').dataset.spanMs || 0)"
-# When the page had shown everything: its `runstream:closed` mark, in ms after
-# navigation started (the Performance API's time origin).
+# When the page had shown everything (every event applied, the summary's figures
+# and timeline drawn): its `runstream:closed` mark, in ms after navigation
+# started (the Performance API's time origin), so the page measures itself.
 CLOSED_AT = "performance.getEntriesByName('runstream:closed')[0].startTime"
 
 
@@ -112,4 +113,4 @@ def test_a_finished_10000_event_run_is_interactive_within_a_second(
     print(f"a finished 10,202-event run's page complete after {closed_at:.0f} ms")
     assert_page_matches_history(page, url, run.id)
     assert int(page.get_attribute("body", "data-events")) == 10_202
-    assert closed_at < 8000  # generous: the machine is shared; the figure is printed
+    assert closed_at <= 1000, f"the page was complete after {closed_at:.0f} ms"

@@ -81,10 +81,16 @@ export function askForKey(container, done) {
   form.elements.key.focus();
 }
 
+// Local time as 2026-12-07 05:32:18: built by hand, because the first
+// toLocaleString() or Intl.DateTimeFormat of a page costs tens of milliseconds.
+const pad = (number) => String(number).padStart(2, "0");
+
 export function formatTime(iso) {
   if (!iso) return "–";
   const moment = new Date(iso);
-  return Number.isNaN(moment.getTime()) ? iso : moment.toLocaleString();
+  if (Number.isNaN(moment.getTime())) return iso;
+  const day = `${moment.getFullYear()}-${pad(moment.getMonth() + 1)}-${pad(moment.getDate())}`;
+  return `${day} ${pad(moment.getHours())}:${pad(moment.getMinutes())}:${pad(moment.getSeconds())}`;
 }
 
 export function formatDuration(ms) {
