@@ -6,7 +6,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, bindparam, or_
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Connection,
+    Select,
+    and_,
+    bindparam,
+    or_,
+)
 
 from runstream.adapters.mysql_legacy.event_rows import (
     from_row,
@@ -24,13 +32,13 @@ _TERMINAL = and_(
 
 
 def _selected_statement(by_agent: bool, by_category: bool) -> Select[Any]:
-    conditions = []
+    conditions: list[ColumnElement[bool]] = []
     if by_agent:
-        agents = bindparam("agent_ids", expanding=True)
+        agents: BindParameter[list[str]] = bindparam("agent_ids", expanding=True)
         conditions.append(events.c.source_agent_id.in_(agents))
     if by_category:
-        categories = bindparam("categories", expanding=True)
-        conditions.append(events.c.category.in_(categories))
+        names: BindParameter[list[str]] = bindparam("categories", expanding=True)
+        conditions.append(events.c.category.in_(names))
     return range_statement().where(or_(_TERMINAL, and_(*conditions)))
 
 
