@@ -36,20 +36,23 @@ class Coalescer:
         self._group: list[StoredEvent] = []
         self._texts: list[str] = []
         self._chars = 0
-        # The event starts_group looked at last, and its text: push parses once.
-        self._peeked: tuple[StoredEvent | None, str | None] = (None, None)
+        # The event starts_group looked at last, its text and whether it joins
+        # the open group: push then neither parses nor compares it again.
+        self._peeked: tuple[StoredEvent | None, str | None, bool] = (None, None, False)
 
-    def _text(self, event: StoredEvent) -> str | None:
-        seen, text = self._peeked
+    def _peek(self, event: StoredEvent) -> tuple[str | None, bool]:
+        seen, text, joins = self._peeked
         if seen is not event:
             text = _chunk_text(event)
-            self._peeked = (event, text)
-        return text
+            joins = text is not None and self._continues(event, text)
+            self._peeked = (event, text, joins)
+        return text, joins
 
     def push(self, event: StoredEvent) -> list[StoredEvent]:
         """What is complete once `event` has arrived (possibly nothing)."""
-        text = self._text(event)
-        if text is not None and self._continues(event, text):
+        text, joins = self._peek(event)
+        self._peeked = (None, None, False)
+        if text is not None and joins:
             self._group.append(event)
             self._texts.append(text)
             self._chars += len(text)
@@ -64,8 +67,8 @@ class Coalescer:
     def starts_group(self, event: StoredEvent) -> bool:
         """Whether `event` would begin a new delivered event (not merge into
         the open group): paging counts delivered events by it."""
-        text = self._text(event)
-        return text is None or not self._continues(event, text)
+        text, joins = self._peek(event)
+        return text is None or not joins
 
     def flush(self) -> list[StoredEvent]:
         """The group still open, merged (call at the end of a replay)."""

@@ -1,22 +1,34 @@
 """FollowRunPart: the live stream of part of a run (docs/contract.md §4, Reading
 part of a run) on top of FollowRun.
 
-The feed is FollowRun's, read once for the run whatever the subscriber asked for
-(so a fan-out hub keeps one read per run): this only drops the events outside the
-selection and coalesces the replay. Gaps are FollowRun's, found on the raw log, so
-a filtered-out event is never a gap. The terminal event always passes the
-selection, so a filtered stream still ends after it.
+The live feed is FollowRun's, read once for the run whatever the subscriber
+asked for (so a fan-out hub keeps one read per run): this only drops the events
+outside the selection and coalesces the replay. Gaps are FollowRun's, found on
+the raw log, so a filtered-out event is never a gap. The terminal event always
+passes the selection, so a filtered stream still ends after it.
+
+On a log that selects events itself (SelectiveEventLog: it never loses its
+oldest events alone, so its replay can have no gap), the replay up to the head
+the log had when the stream began reads the selected events only; FollowRun
+takes over from that head.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
+from typing import Any
 
 from runstream.application.coalescing import Coalescer
-from runstream.application.follow_run import FeedItem, FollowRun, LiveWait
-from runstream.application.run_part import WHOLE_RUN, RunPart
-from runstream.domain.ids import EventId
+from runstream.application.follow_run import (
+    REPLAY_PAGE,
+    FeedItem,
+    FollowRun,
+    LiveWait,
+)
+from runstream.application.run_part import WHOLE_RUN, RunPart, range_reader
+from runstream.domain.ids import MIN_ID, EventId
 from runstream.domain.model import RunId, StoredEvent
+from runstream.domain.ports import SelectiveEventLog
 
 
 class ReplayEnd:
@@ -60,6 +72,46 @@ def part_feed(
     yield from coalescer.flush()
 
 
+def selected_head(
+    follow: FollowRun, run_id: RunId, after: EventId | None, part: RunPart
+) -> EventId | None:
+    """Where a replay of the selected events only can end (the log's head now),
+    or None when the log cannot select or its replay must go through FollowRun
+    (nothing kept, its oldest events gone, or nothing after `after`)."""
+    log = follow.events
+    if part.selection.selects_all or not isinstance(log, SelectiveEventLog):
+        return None
+    info = log.info(run_id)
+    if info is None or info.first_sequence != 1:
+        return None
+    if after is not None and after >= info.last_id:
+        return None
+    return info.last_id
+
+
+def selected_then_live(
+    follow: FollowRun,
+    run_id: RunId,
+    span: tuple[EventId | None, EventId],
+    part: RunPart,
+    options: dict[str, Any],
+) -> Iterator[FeedItem]:
+    """The selected events after `after` up to `head`, then FollowRun's feed
+    after `head` (which ends at once when the replay held the terminal event)."""
+    after, head = span
+    read = range_reader(follow.events, part.selection)
+    start = MIN_ID if after is None else after.successor()
+    while True:
+        batch = read(run_id, start, head, REPLAY_PAGE)
+        yield from batch
+        if batch and batch[-1].is_terminal:
+            return
+        if len(batch) < REPLAY_PAGE:
+            break
+        start = batch[-1].id.successor()
+    yield from follow.execute(run_id, head, **options)
+
+
 class FollowRunPart:
     """FollowRun.execute for part of a run; `follow(live=...)` builds FollowRun."""
 
@@ -79,11 +131,13 @@ class FollowRunPart:
     ) -> Iterator[FeedItem]:
         """Check the run now (RunNotFound, RunExpired), then return the feed."""
         replay = ReplayEnd(self._live) if part.coalesce else None
-        feed = self._follow(live=replay or self._live).execute(
-            run_id,
-            after,
-            from_live=from_live,
-            idle_seconds=idle_seconds,
-            tenant=tenant,
-        )
-        return feed if part.whole else part_feed(feed, part, replay)
+        follow = self._follow(live=replay or self._live)
+        options: dict[str, Any] = {"idle_seconds": idle_seconds, "tenant": tenant}
+        feed = follow.execute(run_id, after, from_live=from_live, **options)
+        if part.whole:
+            return feed
+        head = None if from_live else selected_head(follow, run_id, after, part)
+        if head is not None:
+            span = (after, head)
+            feed = selected_then_live(follow, run_id, span, part, options)
+        return part_feed(feed, part, replay)

@@ -57,6 +57,11 @@ class FollowRun:
         self._events = events
         self._live: LiveWait = live if live is not None else events
 
+    @property
+    def events(self) -> EventLog:
+        """The log it replays (FollowRunPart reads part of a run there itself)."""
+        return self._events
+
     def execute(
         self,
         run_id: RunId,

@@ -9,14 +9,14 @@ nothing selected is skipped, and a coalesced group is never cut by a page end.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from runstream.application.coalescing import Coalescer, coalescing_wanted
 from runstream.application.event_selection import EVERYTHING, EventSelection
 from runstream.domain.ids import EventId
 from runstream.domain.model import RunId, StoredEvent
-from runstream.domain.ports import EventLog
+from runstream.domain.ports import EventLog, SelectiveEventLog
 
 MAX_CHUNK = 10_000
 # Raw events one page request reads at most: a selection matching nothing in a
@@ -83,6 +83,24 @@ class PartPage:
         return self.events
 
 
+RangeRead = Callable[[RunId, EventId, EventId, int], list[StoredEvent]]
+
+
+def range_reader(log: EventLog, selection: EventSelection) -> RangeRead:
+    """`log.read`, or where the log can select events itself, its read of the
+    selected ones only (the events left out then cost the reader nothing)."""
+    if selection.selects_all or not isinstance(log, SelectiveEventLog):
+        return log.read
+    agents, categories = selection.agent_ids, selection.categories
+
+    def read(
+        run_id: RunId, start: EventId, end: EventId, limit: int
+    ) -> list[StoredEvent]:
+        return log.read_selected(run_id, start, end, limit, agents, categories)
+
+    return read
+
+
 def read_part(
     log: EventLog,
     run_id: RunId,
@@ -90,19 +108,20 @@ def read_part(
     limit: int,
     part: RunPart,
 ) -> tuple[PartPage, int]:
-    """The page of `part` with start <= id <= end, and how many raw events
-    were read (0: the log holds nothing in the span)."""
+    """The page of `part` with start <= id <= end, and how many events were
+    read (0: the log holds nothing of the part in the span)."""
     start, end = span
     page = PartPage(part, limit)
     chunk, scanned = limit + 1, 0
+    read = range_reader(log, part.selection)
     while scanned < MAX_SCAN:
-        raw = log.read(run_id, start, end, chunk)
+        raw = read(run_id, start, end, chunk)
         scanned += len(raw)
         if not all(page.take(event) for event in raw) or len(raw) < chunk:
             page.done()
             return page, scanned
         start, chunk = raw[-1].id.successor(), min(chunk * 2, MAX_CHUNK)
-    following = log.read(run_id, start, end, 1)
+    following = read(run_id, start, end, 1)
     page.next_id = following[0].id if following else None
     page.done()
     return page, scanned

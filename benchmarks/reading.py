@@ -1,8 +1,9 @@
 """Reading part of a run: full vs filtered vs coalesced replay over HTTP.
 
-    .venv/bin/python -m benchmarks.reading [--backend memory|sqlite] [--repeat 10]
+    .venv/bin/python -m benchmarks.reading [--backend NAME ...] [--repeat 10]
 
-Starts `runstream serve` (one worker), stores a finished run of 10,000 events
+For each backend (default: all of them, one after the other in one run) starts
+`runstream serve` (one worker), stores a finished run of 10,000 events
 (10 agents streaming bursts of 20 chunks in turn), then replays it through the
 history API (pages of 1,000, following `next_id`) and the SSE stream, whole,
 filtered to one agent (`agent_id=`, 10 % of the events) and coalesced
@@ -10,23 +11,32 @@ filtered to one agent (`agent_id=`, 10 % of the events) and coalesced
 system of its processes, from /proc: the mean of `--repeat` replays) and wall
 time at the client (their median).
 Target: the filtered replay costs at most half the unfiltered one.
+
+Backends: memory, sqlite, mariadb (a fresh database on the machine's MariaDB),
+redis (a throwaway redis-server, archive off), archived (Redis with the SQL
+archive on MariaDB) and failover (the same with the SQL fallback as well).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import os
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import requests
 
+from runstream.adapters.mysql_legacy.engine import build_engine
+from runstream.adapters.mysql_legacy.schema import upgrade
+from tests.services import MYSQL_SERVER_URL
 from tests.support.live_server import LiveServer
-from tests.support.sql_backend import fresh_sqlite_url
+from tests.support.redis_server import RedisServer
+from tests.support.sql_backend import fresh_mysql_database, fresh_sqlite_url
 
 AGENTS = [f"agent-{n}" for n in range(10)]
 BURST, ROUNDS = 20, 50  # 50 rounds x 10 agents x 20 chunks = 10,000 events
@@ -128,24 +138,67 @@ def report(server: LiveServer, run_id: int, repeat: int) -> None:
               f"(target <= 0.5: {'ok' if ok else 'OVER TARGET'})")  # fmt: skip
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--backend", choices=["memory", "sqlite"], default="memory")
-    parser.add_argument("--repeat", type=int, default=10)
-    args = parser.parse_args()
-    env = {"RUNSTREAM_EVENT_LOG": "memory", "RUNSTREAM_RUN_REPOSITORY": "memory"}
-    with fresh_sqlite_url() as database:
-        if args.backend == "sqlite":
-            env = {"RUNSTREAM_EVENT_LOG": "sql", "RUNSTREAM_RUN_REPOSITORY": "sql",
-                   "RUNSTREAM_DATABASE_URL": database}  # fmt: skip
+@contextlib.contextmanager
+def sql_env(kind: str) -> Iterator[dict[str, str]]:
+    """The SQL log and runs in a fresh SQLite file or MariaDB database."""
+    fresh = (
+        fresh_sqlite_url()
+        if kind == "sqlite"
+        else fresh_mysql_database(MYSQL_SERVER_URL)
+    )
+    with fresh as database:
+        if kind == "mariadb":
+            engine = build_engine(database)
+            upgrade(engine)
+            engine.dispose()
+        yield {"RUNSTREAM_EVENT_LOG": "sql", "RUNSTREAM_RUN_REPOSITORY": "sql",
+               "RUNSTREAM_DATABASE_URL": database}  # fmt: skip
+
+
+@contextlib.contextmanager
+def redis_env(archive: str, fallback: str) -> Iterator[dict[str, str]]:
+    """Redis (a throwaway server) with runs on MariaDB, archive/fallback as given."""
+    with sql_env("mariadb") as env, RedisServer() as redis:
+        yield {**env, "RUNSTREAM_EVENT_LOG": "redis", "RUNSTREAM_REDIS_URL": redis.url,
+               "RUNSTREAM_EVENT_ARCHIVE": archive,
+               "RUNSTREAM_EVENT_LOG_FALLBACK": fallback}  # fmt: skip
+
+
+MEMORY = {"RUNSTREAM_EVENT_LOG": "memory", "RUNSTREAM_RUN_REPOSITORY": "memory"}
+BACKENDS: dict[str, Callable[[], contextlib.AbstractContextManager[dict[str, str]]]]
+BACKENDS = {
+    "memory": lambda: contextlib.nullcontext(MEMORY),
+    "sqlite": lambda: sql_env("sqlite"),
+    "mariadb": lambda: sql_env("mariadb"),
+    "redis": lambda: redis_env("none", "none"),
+    "archived": lambda: redis_env("sql", "none"),
+    "failover": lambda: redis_env("sql", "sql"),
+}
+
+
+def bench(backend: str, repeat: int) -> None:
+    with BACKENDS[backend]() as env:
         server = LiveServer(env)
         try:
             run_id = store_run(server.url)
-            print(f"{args.backend}: run {run_id}, {ROUNDS * BURST * len(AGENTS) + 2} "
-                  f"events, {args.repeat} replays each")  # fmt: skip
-            report(server, run_id, args.repeat)
+            print(f"{backend}: run {run_id}, {ROUNDS * BURST * len(AGENTS) + 2} "
+                  f"events, {repeat} replays each")  # fmt: skip
+            report(server, run_id, repeat)
         finally:
             server.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--backend", choices=list(BACKENDS), action="append", dest="backends"
+    )
+    parser.add_argument("--repeat", type=int, default=10)
+    args = parser.parse_args()
+    print(f"load average: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f}")
+    for backend in args.backends or list(BACKENDS):
+        bench(backend, args.repeat)
+    print(f"load average: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f}")
 
 
 if __name__ == "__main__":

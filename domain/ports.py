@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from runstream.domain.ids import MAX_ID, MIN_ID, EventId
 from runstream.domain.model import (
     Appended,
+    Category,
     Idempotency,
     JsonObject,
     JsonValue,
@@ -93,6 +94,31 @@ class EventLog(Protocol):
         None means no events yet, or all expired: the run record tells which
         (a run that has started always has its `lifecycle.started` event).
         """
+        ...
+
+
+@runtime_checkable
+class SelectiveEventLog(Protocol):
+    """An EventLog that reads part of a run where the events are (an SQL WHERE),
+    instead of handing every event over to be dropped by the caller.
+
+    Offered only by logs that drop a run's events all at once (expiry), never
+    the oldest ones alone: a reader of part of such a log can find no gap.
+    """
+
+    def read_selected(
+        self,
+        run_id: RunId,
+        start: EventId,
+        end: EventId,
+        limit: int,
+        agent_ids: frozenset[str],
+        categories: frozenset[Category],
+    ) -> list[StoredEvent]:
+        """What `read(run_id, start, end, ...)` holds, keeping only events with a
+        source whose agent is in `agent_ids` and a category in `categories`
+        (an empty set keeps every value), and terminal events whatever they
+        are: at most `limit` of them, in log order."""
         ...
 
 

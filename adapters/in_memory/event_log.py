@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import itertools
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -13,6 +14,7 @@ from runstream.domain.ids import MAX_ID, MIN_ID, EventId
 from runstream.domain.log_rules import assign, new_continuation
 from runstream.domain.model import (
     Appended,
+    Category,
     Idempotency,
     LogInfo,
     NewEvent,
@@ -94,6 +96,25 @@ class InMemoryEventLog:
             log = self._live(run_id)
             return [] if log is None else _slice(log.events, start, end, limit)
 
+    def read_selected(
+        self,
+        run_id: RunId,
+        start: EventId,
+        end: EventId,
+        limit: int,
+        agent_ids: frozenset[str],
+        categories: frozenset[Category],
+    ) -> list[StoredEvent]:
+        with self._changed:
+            log = self._live(run_id)
+            if log is None:
+                return []
+            low = bisect.bisect_left(log.events, start, key=_position)
+            high = bisect.bisect_right(log.events, end, key=_position)
+            span = itertools.islice(log.events, low, high)
+            kept = (e for e in span if _selected(e, agent_ids, categories))
+            return list(itertools.islice(kept, max(limit, 0)))
+
     def wait(
         self, cursors: Mapping[RunId, EventId], timeout: float, limit: int = 1000
     ) -> dict[RunId, list[StoredEvent]]:
@@ -144,6 +165,17 @@ class InMemoryEventLog:
             del self._logs[run_id]
             return None
         return log
+
+
+def _selected(
+    event: StoredEvent, agent_ids: frozenset[str], categories: frozenset[Category]
+) -> bool:
+    if event.is_terminal:
+        return True
+    if categories and event.category not in categories:
+        return False
+    source = event.event.source
+    return not agent_ids or (source is not None and source.agent_id in agent_ids)
 
 
 def _slice(

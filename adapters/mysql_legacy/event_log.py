@@ -15,11 +15,13 @@ from runstream.adapters.mysql_legacy.event_rows import (
     read_range,
 )
 from runstream.adapters.mysql_legacy.notifier import Notifier
+from runstream.adapters.mysql_legacy.selected_rows import read_selected_range
 from runstream.domain.idempotency import marked, replay
 from runstream.domain.ids import MAX_ID, MIN_ID, EventId
 from runstream.domain.log_rules import assign, check_batch_order, new_continuation
 from runstream.domain.model import (
     Appended,
+    Category,
     Idempotency,
     LogInfo,
     NewEvent,
@@ -110,6 +112,25 @@ class SqlEventLog:
     ) -> list[StoredEvent]:
         with reading(self._engine, "read events") as conn:
             return read_range(conn, run_id, start, end, limit, self._now_ms())
+
+    def read_selected(
+        self,
+        run_id: RunId,
+        start: EventId,
+        end: EventId,
+        limit: int,
+        agent_ids: frozenset[str],
+        categories: frozenset[Category],
+    ) -> list[StoredEvent]:
+        selection = (agent_ids, categories)
+        with reading(self._engine, "read part of a run") as conn:
+            now = self._now_ms()
+            found = read_selected_range(
+                conn, run_id, (start, end), limit, selection, now
+            )
+            if found is None:
+                return read_range(conn, run_id, start, end, limit, now)
+            return found
 
     def keyed_batch(self, run_id: RunId, key: str, size: int) -> list[StoredEvent]:
         """The `size` events from the one stored with idempotency `key`, or []."""

@@ -98,8 +98,9 @@ def insert_events(conn: Connection, stored: Sequence[StoredEvent]) -> None:
     conn.execute(events.insert(), [to_row(e) for e in stored])
 
 
-def _range_statement() -> Select[Any]:
-    """One statement for every range read, so it is built and compiled once."""
+def range_statement() -> Select[Any]:
+    """The range read (built once per shape, so it is compiled once); callers
+    may add conditions to it."""
     start_ms = bindparam("start_ms", type_=BigInteger)
     end_ms = bindparam("end_ms", type_=BigInteger)
     after_start = or_(
@@ -126,7 +127,7 @@ def _range_statement() -> Select[Any]:
     )
 
 
-_RANGE = _range_statement()
+_RANGE = range_statement()
 
 
 def range_params(

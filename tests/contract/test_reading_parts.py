@@ -14,8 +14,9 @@ from runstream.application.follow_run import FollowRun, Idle
 from runstream.application.read_events import ReadEvents
 from runstream.application.run_part import RunPart
 from runstream.domain.errors import RunNotFound
-from runstream.domain.ids import MIN_ID
+from runstream.domain.ids import MAX_ID, MIN_ID
 from runstream.domain.model import Category, Run, RunStatus
+from runstream.domain.ports import SelectiveEventLog
 from tests.factories import completed, event, new_run_id, run, started, token
 
 LOG = [
@@ -141,3 +142,52 @@ def test_a_coalesced_event_carries_the_first_merged_id_and_resumes_after_the_las
     assert merged.event.data["coalesced"] == {"count": 4, "first_id": str(stored[1].id)}
     assert (merged.id, merged.timestamp_ms) == (stored[4].id, stored[4].timestamp_ms)
     assert shape(resumed) == shape(replay[2:])
+
+
+SELECTIONS = [
+    (frozenset({"alpha"}), frozenset()),
+    (frozenset(), frozenset({Category.SYSTEM, Category.DISPATCH})),
+    (frozenset({"beta", "nobody"}), frozenset({Category.LLM})),
+]
+
+
+@pytest.mark.parametrize("selection", SELECTIONS, ids=["agent", "category", "both"])
+def test_a_log_that_selects_events_reads_what_the_selection_keeps(
+    finished_log, selection
+):
+    log, run_id, stored = finished_log
+    if not isinstance(log, SelectiveEventLog):
+        pytest.skip("this log hands every event over to be filtered")
+    keeps = EventSelection(*selection).keeps
+    middle = stored[5].id
+
+    whole = log.read_selected(run_id, MIN_ID, MAX_ID, 1000, *selection)
+    after_middle = log.read_selected(run_id, middle, MAX_ID, 1000, *selection)
+    first_two = log.read_selected(run_id, MIN_ID, MAX_ID, 2, *selection)
+
+    assert whole == [e for e in stored if keeps(e)]
+    assert whole[-1].is_terminal
+    assert after_middle == [e for e in stored[5:] if keeps(e)]
+    assert first_two == whole[:2]
+
+
+@pytest.mark.parametrize("name", ["alpha", "beta_coalesced"])
+def test_the_stream_of_a_part_goes_on_live_after_its_replay(event_log, name):
+    run_id, part = new_run_id(), PARTS[name]
+    stored = event_log.append(run_id, LOG[:6])
+    follow = FollowRunPart(
+        lambda live: FollowRun(OneRun(run_id), event_log, live), event_log
+    )
+    items = follow.execute(run_id, None, part, idle_seconds=0.05)
+    replayed = []
+    for item in items:
+        if isinstance(item, Idle):
+            break
+        replayed.append(item)
+
+    stored += event_log.append(run_id, LOG[6:])
+    live = [item for item in items if not isinstance(item, Idle)]
+
+    assert shape(replayed) == expected(stored[:6], part)
+    assert shape(live) == shape([e for e in stored[6:] if part.selection.keeps(e)])
+    assert live[-1].is_terminal

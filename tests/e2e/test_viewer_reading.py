@@ -24,8 +24,9 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 LANES = "#timeline .lane"
 SPAN_MS = "Number(document.querySelector('#timeline').dataset.spanMs || 0)"
-# When the page had shown everything: its `runstream:closed` mark, in ms after
-# navigation started (the Performance API's time origin).
+# When the page had shown everything (every event applied, the summary's figures
+# and timeline drawn): its `runstream:closed` mark, in ms after navigation
+# started (the Performance API's time origin), so the page measures itself.
 CLOSED_AT = "performance.getEntriesByName('runstream:closed')[0].startTime"
 
 
@@ -95,21 +96,35 @@ def test_filtering_to_one_agent_shows_only_its_text(memory_service, page):
     assert page.locator("#notices .gap").count() == 0
 
 
-def test_a_finished_10000_event_run_is_interactive_within_a_second(
-    memory_service, page
-):
-    url = memory_service.url
+def finished_10000_event_run(url: str) -> ExternalRun:
     run = ExternalRun(url)
     for round_number in range(34):  # 34 rounds x 6 agents x 50 chunks
         chunks = range(round_number * 50, round_number * 50 + 50)
         run.append([token(agent, n) for agent in run.agents for n in chunks])
     run.finish()
+    return run
 
-    page.goto(f"{url}/view/runs/{run.id}")
-    page.wait_for_selector(CLOSED, timeout=60_000)
-    closed_at = page.evaluate(CLOSED_AT)
 
-    print(f"a finished 10,202-event run's page complete after {closed_at:.0f} ms")
-    assert_page_matches_history(page, url, run.id)
-    assert int(page.get_attribute("body", "data-events")) == 10_202
-    assert closed_at < 8000  # generous: the machine is shared; the figure is printed
+def complete_after(url: str, run: ExternalRun) -> float:
+    """A fresh browser opens the run's page: when it had shown everything."""
+    with browser_page() as page:
+        page.goto(f"{url}/view/runs/{run.id}")
+        page.wait_for_selector(CLOSED, timeout=60_000)
+        assert_page_matches_history(page, url, run.id)
+        assert int(page.get_attribute("body", "data-events")) == 10_202
+        return float(page.evaluate(CLOSED_AT))
+
+
+def test_a_finished_10000_event_run_is_interactive_within_a_second(memory_service):
+    url = memory_service.url
+    figures: list[float] = []
+
+    # The machine may be busy with other work: a page of a fresh run (whose
+    # summary nobody asked for yet) is opened up to three times, until one is
+    # complete within the second.
+    while len(figures) < 3 and not any(figure <= 1000 for figure in figures):
+        figures.append(complete_after(url, finished_10000_event_run(url)))
+
+    shown = ", ".join(f"{figure:.0f} ms" for figure in figures)
+    print(f"a finished 10,202-event run's page complete after {shown}")
+    assert min(figures) <= 1000, f"the page was complete after {shown}"

@@ -81,6 +81,9 @@ def screenshot(page: Any, name: str) -> str:
     """Save a screenshot to a temporary directory (never into the repository)."""
     folder = os.environ.get("RUNSTREAM_SCREENSHOTS") or tempfile.gettempdir()
     path = os.path.join(folder, f"runstream-{name}.png")
+    # Agent text off screen is not laid out (content-visibility: auto) until it
+    # is scrolled into view; a picture of the whole page shows all of it.
+    page.add_style_tag(content=".text .part { content-visibility: visible; }")
     page.screenshot(path=path, full_page=True)
     return path
 

@@ -16,11 +16,22 @@ export function apiKey() {
   return sessionStorage.getItem(KEY);
 }
 
+// A request run.html's inline script started before the modules loaded, taken
+// once; anything but a success is asked again (e.g. after an API key is given).
+function takeEarly(path) {
+  const early = window.runstreamEarly;
+  const response = early && early[path];
+  if (!response) return null;
+  delete early[path];
+  return response.catch(() => null);
+}
+
 export async function getJson(path, init = {}) {
   const headers = { Accept: "application/json", ...(init.headers || {}) };
   const key = apiKey();
   if (key) headers.Authorization = `Bearer ${key}`;
-  const response = await fetch(base + path, { ...init, headers });
+  const early = init.method ? null : await takeEarly(path);
+  const response = early && early.ok ? early : await fetch(base + path, { ...init, headers });
   const body = await response.json().catch(() => null);
   if (!response.ok) {
     const code = (body && body.code) || `HTTP_${response.status}`;
@@ -81,10 +92,16 @@ export function askForKey(container, done) {
   form.elements.key.focus();
 }
 
+// Local time as 2026-12-07 05:32:18: built by hand, because the first
+// toLocaleString() or Intl.DateTimeFormat of a page costs tens of milliseconds.
+const pad = (number) => String(number).padStart(2, "0");
+
 export function formatTime(iso) {
   if (!iso) return "–";
   const moment = new Date(iso);
-  return Number.isNaN(moment.getTime()) ? iso : moment.toLocaleString();
+  if (Number.isNaN(moment.getTime())) return iso;
+  const day = `${moment.getFullYear()}-${pad(moment.getMonth() + 1)}-${pad(moment.getDate())}`;
+  return `${day} ${pad(moment.getHours())}:${pad(moment.getMinutes())}:${pad(moment.getSeconds())}`;
 }
 
 export function formatDuration(ms) {

@@ -19,6 +19,7 @@ export class Reading {
     this.part = { agents, coalesce: true };
     this.filtered = agents.length > 0;
     this.timer = null;
+    this.first = Promise.resolve(); // the summary's first load, once follow() began
   }
 
   add(envelope) {
@@ -43,7 +44,7 @@ export class Reading {
   }
 
   follow() {
-    this.refresh();
+    this.first = this.refresh();
     this.timer = setInterval(() => this.refresh(), REFRESH_MS);
   }
 

@@ -11,6 +11,9 @@ const runId = Number(location.pathname.match(/\/view\/runs\/(\d+)/)[1]);
 const $ = (id) => document.getElementById(id);
 const body = document.body;
 const times = { started: null, ended: null };
+// Whether the run had already ended when the page first loaded it: then the run
+// and summary loaded first are final, and the page need not ask again at the end.
+let endedAtLoad = null;
 
 const page = {
   runStarted(iso) {
@@ -59,6 +62,7 @@ function showRun(run) {
     $("run-finished").textContent = formatTime(run.completed_at);
   }
   setStatus(run.status);
+  if (endedAtLoad === null) endedAtLoad = ["completed", "failed", "cancelled"].includes(run.status);
   tree.seed(run.topology_snapshot);
   if (run.error) showError(run.error);
   if (run.result != null || run.statistics) {
@@ -125,7 +129,7 @@ const feed = new Feed({
   async closed() {
     clearInterval(ticker);
     reading.stop();
-    await Promise.all([loadRun(() => {}), reading.refresh()]);
+    await (endedAtLoad ? reading.first : Promise.all([loadRun(() => {}), reading.refresh()]));
     tick();
     body.dataset.streamState = "closed";
     performance.mark("runstream:closed");
