@@ -113,7 +113,8 @@ class Container(containers.DeclarativeContainer):
         start=providers.Factory(StartRun, runs=run_repository, events=event_log),
         manager=run_manager,
     )
-    append_events = providers.Factory(
+    # One per process: it remembers which runs it saw running.
+    append_events = providers.Singleton(
         AppendEvents, runs=run_repository, events=event_log
     )
     finish_run = providers.Factory(FinishRun, runs=run_repository, events=event_log)

@@ -16,6 +16,7 @@ from runstream.entrypoints.container import Container
 from runstream.entrypoints.http.auth import authenticate, tenant
 from runstream.entrypoints.http.idempotency import (
     canonical_events,
+    has_key,
     mark_replayed,
     request_idempotency,
 )
@@ -57,7 +58,7 @@ def append_events(
 ) -> tuple[Response, int]:
     number = run_id_of(run_id)
     events = submitted_events(max_bytes)
-    idempotency = request_idempotency(canonical_events(events))
+    idempotency = request_idempotency(canonical_events(events)) if has_key() else None
     started = time.perf_counter()
     stored = append.execute(number, events, tenant(), idempotency)
     metrics.append_seconds.observe(time.perf_counter() - started)
