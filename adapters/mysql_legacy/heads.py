@@ -150,19 +150,7 @@ def get_head(conn: Connection, run_id: RunId) -> Head | None:
 
 def advance(conn: Connection, head: Head, stored: Sequence[StoredEvent]) -> None:
     """Move the head past `stored`, the events just inserted after it."""
-    last = stored[-1]
-    values: dict[str, Any] = {
-        "last_ms": last.id.ms,
-        "last_seq": last.id.seq,
-        "last_sequence": last.sequence,
-        "closed": last.is_terminal,
-    }
-    if head.empty:
-        first = stored[0]
-        values.update(
-            first_ms=first.id.ms, first_seq=first.id.seq, first_sequence=first.sequence
-        )
-    conn.execute(_ADVANCE, {"target": head.run_id, **values})
+    advance_many(conn, [(head, stored)])
 
 
 def advance_many(
