@@ -13,8 +13,15 @@ from runstream.domain.ports import EventLog, RunRepository
 MAX_BATCH = 1000
 # How long a run seen running is taken as still running without asking the
 # repository again, and how many such runs are remembered.
-RECHECK_SECONDS = 1.0
+RECHECK_SECONDS = 5.0
 REMEMBERED_RUNS = 10_000
+
+
+def recheck_seconds(log_ttl_seconds: float) -> float:
+    """RECHECK_SECONDS, or a tenth of the time an ended run's log is kept when
+    that is shorter: an append the memory lets through must find the log of an
+    ended run still there (closed), not expired and open to a new start."""
+    return min(RECHECK_SECONDS, log_ttl_seconds / 10)
 
 
 class AppendEvents:
@@ -25,7 +32,8 @@ class AppendEvents:
     from the repository on every append. That is safe because a run only ever
     leaves `running` by a terminal event, which closes its log: an append the
     memory lets through to a run ended meanwhile is refused by the log itself
-    (RunNotActive). Its tenant never changes."""
+    (RunNotActive), as long as that log is kept longer than `recheck_seconds`
+    (see `recheck_seconds()`). Its tenant never changes."""
 
     def __init__(
         self,

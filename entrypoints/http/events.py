@@ -11,7 +11,7 @@ from runstream.application.append_events import MAX_BATCH, AppendEvents
 from runstream.application.read_events import MAX_PAGE, ReadEvents
 from runstream.domain.envelope import parse_new_event
 from runstream.domain.errors import InvalidRequest
-from runstream.domain.model import NewEvent
+from runstream.domain.model import JsonValue, NewEvent
 from runstream.entrypoints.container import Container
 from runstream.entrypoints.http.auth import authenticate, tenant
 from runstream.entrypoints.http.idempotency import (
@@ -37,15 +37,22 @@ bp.before_request(known_query_only)
 
 
 def submitted_events(max_bytes: int) -> list[NewEvent]:
-    body = json_body(MAX_BATCH)
+    """The body's events, each checked and its data written once (the only
+    json.dumps of the body: its depth is checked by that one)."""
+    body = json_body(MAX_BATCH, depth_checked=True)
+    batch: JsonValue
     if "events" not in body:
-        return [parse_new_event(body, max_bytes)]
-    if set(body) != {"events"}:
+        batch = [body]
+    elif set(body) != {"events"}:
         raise InvalidRequest('a batch is {"events": [...]} and nothing else')
-    batch = body["events"]
+    else:
+        batch = body["events"]
     if not isinstance(batch, list) or not 1 <= len(batch) <= MAX_BATCH:
         raise InvalidRequest(f"events must be a list of 1 to {MAX_BATCH} events")
-    return [parse_new_event(raw, max_bytes) for raw in batch]
+    try:
+        return [parse_new_event(raw, max_bytes) for raw in batch]
+    except RecursionError:
+        raise InvalidRequest("the request body is nested too deeply") from None
 
 
 @bp.post("/runs/<run_id>/events")
