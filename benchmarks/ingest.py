@@ -1,7 +1,7 @@
 """Ingest benchmark: what producers sending LLM tokens cost the service.
 
     .venv/bin/python -m benchmarks.ingest [--seconds 20] [--runs 10] [--rate 100]
-        [--archive sql|none] [--only post|client|batch ...]
+        [--archive sql|none] [--only post|client|batch ...] [--linger 0.005]
 
 One `runstream serve` (one gevent worker) on Redis + MariaDB with the SQL
 archive on; three producers side by side, each on fresh runs, `--runs` runs x
@@ -81,7 +81,8 @@ def measure(server: LiveServer, mode: str, args: argparse.Namespace) -> dict[str
     clients = Clients(server.port, [f"/runs/{r}/events/stream" for r in run_ids])
     cpu, requests_before = tree_cpu(server.process.pid), append_requests(server)
     command = [sys.executable, "-m", "benchmarks.ingest_producers", mode, server.url,
-               str(args.rate), str(args.seconds), *map(str, run_ids)]  # fmt: skip
+               str(args.rate), str(args.seconds), str(args.linger),
+               *map(str, run_ids)]  # fmt: skip
     sent = json.loads(subprocess.run(command, check=True, capture_output=True,
                                      text=True).stdout)  # fmt: skip
     time.sleep(1.0)  # the archive's last tick
@@ -124,6 +125,8 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=100.0, help="tokens/s per run")
     parser.add_argument("--redis", default=DEFAULT_REDIS, help="a db it may flush")
     parser.add_argument("--archive", choices=["sql", "none"], default="sql")
+    parser.add_argument("--linger", type=float, default=0.005,
+                        help="the client's linger, seconds (b)")  # fmt: skip
     parser.add_argument("--only", choices=sorted(MODES.values()), action="append")
     args = parser.parse_args()
     redis.Redis.from_url(args.redis).flushdb()
