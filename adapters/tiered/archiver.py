@@ -10,15 +10,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from runstream.adapters.tiered.archive_tick import Tick, TickWork, copy_tick
+from runstream.adapters.tiered.linger import LingerControl
 from runstream.domain.model import RunId, StoredEvent
 from runstream.domain.ports import EventLog
 
 logger = logging.getLogger(__name__)
-# The linger between ticks adapts within these bounds so a tick's own cost
-# (one transaction) spread over its events stays near TARGET_CPU_PER_EVENT.
-MIN_LINGER = 0.002
-MAX_LINGER = 0.5
-TARGET_CPU_PER_EVENT = 40e-6
+# What the linger between ticks aims at (linger.py): a tick's CPU per event.
+TARGET_CPU_PER_EVENT = 35e-6
 
 
 @dataclass(frozen=True)
@@ -36,10 +34,10 @@ class Archiver:
     (the archive's `store` skips ids it has), in ticks: each tick takes every
     run with something queued and copies them all in one transaction
     (archive_tick.py), so a tick's fixed cost is shared by all its events.
-    Between ticks it lingers (MIN_LINGER to MAX_LINGER): longer while a tick
-    costs more than `target_cpu_per_event` of CPU per event, shorter when it
-    costs less, so a low rate still makes few, fuller transactions and a high
-    one does not wait; `flush` and `stop` cut the linger short.
+    Between ticks it lingers (2 to 500 ms, linger.py), long enough at the
+    current rate for a tick's own cost spread over its events to stay near
+    `target_cpu_per_event`: a low rate makes few, fuller transactions, a high
+    one hardly waits; `flush` and `stop` cut the linger short.
 
     A run's hot copy is finished (its expiry starts) only once the archive holds
     every event of the run. If a batch does not continue the archive (events
@@ -67,8 +65,8 @@ class Archiver:
         self._on_finished = on_finished
         self._capacity = capacity
         self._retry = retry_seconds
-        self._target = target_cpu_per_event
-        self._linger = MIN_LINGER
+        self._linger = LingerControl(target_cpu_per_event)
+        self._last_tick = time.monotonic()
         self._changed = threading.Condition()
         self._pending: dict[RunId, list[StoredEvent]] = {}
         self._since: dict[RunId, float] = {}
@@ -162,7 +160,7 @@ class Archiver:
     @property
     def linger(self) -> float:
         """The current wait between ticks, in seconds."""
-        return self._linger
+        return self._linger.linger
 
     def _loop(self) -> None:
         while (tick := self._next_tick()) is not None:
@@ -195,7 +193,7 @@ class Archiver:
                     self._changed.notify_all()
                     self._changed.wait()
                     continue
-                due = min(self._since.values()) + self._linger
+                due = min(self._since.values()) + self._linger.linger
                 wait = due - time.monotonic()
                 if wait <= 0 or self._hurry or self._queued >= self._capacity // 2:
                     break
@@ -217,14 +215,11 @@ class Archiver:
             return tick
 
     def _adapt(self, tick: Tick, cpu: float) -> None:
-        """Linger longer while a tick costs over the target per event."""
         events = sum(len(work.events) for work in tick.values())
-        if not events:
-            return
-        if cpu / events > self._target:
-            self._linger = min(MAX_LINGER, self._linger * 1.5)
-        elif cpu / events < self._target / 2:
-            self._linger = max(MIN_LINGER, self._linger / 1.5)
+        now = time.monotonic()
+        rate = events / max(now - self._last_tick, 1e-3)
+        self._last_tick = now
+        self._linger.tick(events, cpu, rate)
 
     def _requeue(self, tick: Tick) -> None:
         with self._changed:
