@@ -94,3 +94,23 @@ def test_a_run_past_the_queue_capacity_is_repaired_from_the_hot_log(kind):
         assert archiver.stats().repairs >= 1
     finally:
         assert archiver.stop(timeout=10)
+
+
+def test_an_archive_without_store_runs_is_copied_run_by_run():
+    hot, archive = InMemoryEventLog(), InMemoryEventLog()
+    finished: list[int] = []
+    archiver = Archiver(hot, archive, on_finished=finished.append)
+    runs = [new_run_id() for _ in range(3)]
+    try:
+        for r in runs:
+            archiver.add(r, hot.append(r, [started(), token("a")]))
+        archive.store(runs[1], hot.read(runs[1]))  # already there: skipped
+        for r in runs:
+            archiver.add(r, hot.append(r, [completed()]))
+            archiver.finish(r)
+
+        assert archiver.flush(timeout=30)
+        assert sorted(finished) == sorted(runs)
+        assert all(archive.read(r) == hot.read(r) for r in runs)
+    finally:
+        assert archiver.stop(timeout=10)
