@@ -3,7 +3,8 @@ the archive's write-behind lag under a run streaming 2,000 events/s, and the
 archive's CPU per event at 200 events/s spread over 10 runs.
 
     .venv/bin/python -m benchmarks.tiers [--database URL] [--rate 2000] [--seconds 10]
-        [--archive-rate 200] [--archive-runs 10] [--only lag|cpu|outage ...]
+        [--archive-rate 200] [--archive-runs 10] [--max-linger 0.05]
+        [--only lag|cpu|outage ...]
 
 Redis is a throwaway `redis-server` this command starts and stops; the SQL log
 is a fresh SQLite file unless --database names another (e.g. a MariaDB database).
@@ -26,6 +27,7 @@ from runstream.adapters.redis_stream.event_log import RedisStreamEventLog
 from runstream.adapters.tiered.archived_log import ArchivedEventLog
 from runstream.adapters.tiered.archiver import Archiver
 from runstream.adapters.tiered.failover import FailoverEventLog
+from runstream.adapters.tiered.linger import MAX_LINGER
 from runstream.domain.model import AgentType, Category, NewEvent, Source
 from tests.support.redis_server import RedisServer
 
@@ -38,13 +40,17 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
 
 
-def build(redis_url: str, database: str) -> tuple[FailoverEventLog, Archiver]:
+def build(
+    redis_url: str, database: str, max_linger: float
+) -> tuple[FailoverEventLog, Archiver]:
     """The service's failover tiers, with the archiver keeping its lag samples."""
     engine = build_engine(database)
     upgrade(engine)
     client = next(redis_client(redis_url, timeout=0.5))
     hot, cold = RedisStreamEventLog(client, maxlen=10_000), SqlEventLog(engine)
-    archiver = Archiver(hot, cold, on_finished=hot.finish, lag_samples=100_000)
+    archiver = Archiver(
+        hot, cold, on_finished=hot.finish, lag_samples=100_000, max_linger=max_linger
+    )
     log = FailoverEventLog(
         ArchivedEventLog(hot, cold, archiver), cold,
         before_failover=archiver.flush, primary_head=hot.info,
@@ -150,13 +156,14 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--archive-rate", type=int, default=200)
     parser.add_argument("--archive-runs", type=int, default=10)
+    parser.add_argument("--max-linger", type=float, default=MAX_LINGER)
     parser.add_argument("--only", choices=["lag", "cpu", "outage"], action="append")
     args = parser.parse_args()
     only = args.only or ["lag", "cpu", "outage"]
     with tempfile.TemporaryDirectory() as tmp, RedisServer() as redis:
         database = args.database or f"sqlite:///{Path(tmp) / 'tiers.db'}"
         print(f"Redis {redis.url} (throwaway), SQL {database.split('@')[-1]}")
-        log, archiver = build(redis.url, database)
+        log, archiver = build(redis.url, database, args.max_linger)
         if "lag" in only:
             archive_lag(log, archiver, args.rate, args.seconds)
         if "cpu" in only:

@@ -8,7 +8,6 @@ from dataclasses import replace
 
 from runstream.adapters.tiered.archiver import Archiver
 from runstream.adapters.tiered.authority import (
-    REMEMBERED_RUNS,
     ArchiveLog,
     HotLog,
     KnownHeads,
@@ -58,7 +57,6 @@ class ArchivedEventLog:
         self._archive = archive
         self.archiver = archiver
         self._heads = KnownHeads(refresh_seconds)
-        self._archive_heads: dict[RunId, LogInfo | None] = {}
         # In a fleet, other processes' archives may still queue what Redis
         # lost: the fleet flushes them all first (FleetTier.redis_lost).
         self.on_behind: Callable[[str], None] = lambda _why: None
@@ -98,7 +96,7 @@ class ArchivedEventLog:
         if idempotency is None and (starts or not self._heads.stale(run_id)):
             return AppendPlan(self._heads.floor(run_id))
         try:
-            info = self._archive_head(run_id)
+            info = self._archive.info(run_id)
             kept = []
             if idempotency is not None:
                 size = len(events)
@@ -108,25 +106,10 @@ class ArchivedEventLog:
             return AppendPlan(self._heads.floor(run_id), idempotency=idempotency)
         if idempotency is not None and kept:
             return replay(run_id, idempotency, kept, len(events))
-        keys_after = None if info is None else info.last_id
-        return AppendPlan(self._heads.floor(run_id), False, idempotency, keys_after)
-
-    def _archive_head(self, run_id: RunId) -> LogInfo | None:
-        """The archive's head as last read, again once `refresh_seconds` old.
-
-        A keyed append looks for its key in the archive (every archived key)
-        and in the hot log after this head: an older head than the archive's
-        newest only makes that hot search longer, never misses a key."""
-        if not self._heads.stale(run_id) and run_id in self._archive_heads:
-            return self._archive_heads[run_id]
-        info = self._archive.info(run_id)
         archived = 0 if info is None else info.last_sequence
         self._heads.saw(run_id, archived, from_archive=True)
-        self._archive_heads.pop(run_id, None)
-        self._archive_heads[run_id] = info
-        if len(self._archive_heads) > REMEMBERED_RUNS:
-            del self._archive_heads[next(iter(self._archive_heads))]
-        return info
+        keys_after = None if info is None else info.last_id
+        return AppendPlan(self._heads.floor(run_id), False, idempotency, keys_after)
 
     def store(self, run_id: RunId, events: Sequence[StoredEvent]) -> int:
         added = self._hot.store(run_id, events)

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from runstream.adapters.tiered.archive_tick import Tick, TickWork, copy_tick
-from runstream.adapters.tiered.linger import LingerControl
+from runstream.adapters.tiered.linger import MAX_LINGER, LingerControl
 from runstream.domain.model import RunId, StoredEvent
 from runstream.domain.ports import EventLog
 
@@ -34,7 +34,7 @@ class Archiver:
     (the archive's `store` skips ids it has), in ticks: each tick takes every
     run with something queued and copies them all in one transaction
     (archive_tick.py), so a tick's fixed cost is shared by all its events.
-    Between ticks it lingers (2 to 500 ms, linger.py), long enough at the
+    Between ticks it lingers (1 ms to `max_linger`, linger.py), long enough at the
     current rate for a tick's own cost spread over its events to stay near
     `target_cpu_per_event`: a low rate makes few, fuller transactions, a high
     one hardly waits; `flush` and `stop` cut the linger short.
@@ -59,13 +59,14 @@ class Archiver:
         retry_seconds: float = 0.5,
         lag_samples: int = 0,
         target_cpu_per_event: float = TARGET_CPU_PER_EVENT,
+        max_linger: float = MAX_LINGER,
     ) -> None:
         self._hot = hot
         self._archive = archive
         self._on_finished = on_finished
         self._capacity = capacity
         self._retry = retry_seconds
-        self._linger = LingerControl(target_cpu_per_event)
+        self._linger = LingerControl(target_cpu_per_event, max_linger=max_linger)
         self._last_tick = time.monotonic()
         self._changed = threading.Condition()
         self._pending: dict[RunId, list[StoredEvent]] = {}

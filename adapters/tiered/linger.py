@@ -12,8 +12,10 @@ over `target` per event and shrinks while they cost under half of it.
 
 from __future__ import annotations
 
-MIN_LINGER = 0.002
-MAX_LINGER = 0.5
+MIN_LINGER = 0.001
+# The archive's lag is also how long a Redis loss can go unseen by the other
+# processes of a fleet (docs/operations.md): the linger stays well under it.
+MAX_LINGER = 0.05
 _DECAY = 0.9
 
 

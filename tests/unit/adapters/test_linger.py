@@ -15,7 +15,7 @@ def feed(control: LingerControl, fixed: float, per_event: float, rate: float) ->
 
 
 def test_a_low_rate_lingers_until_the_fixed_cost_is_spread_under_the_target():
-    control = LingerControl(target=35e-6)
+    control = LingerControl(target=35e-6, max_linger=1.0)
 
     linger = feed(control, fixed=1e-3, per_event=20e-6, rate=200)
 
@@ -24,7 +24,7 @@ def test_a_low_rate_lingers_until_the_fixed_cost_is_spread_under_the_target():
 
 
 def test_a_high_rate_hardly_lingers():
-    control = LingerControl(target=35e-6)
+    control = LingerControl(target=35e-6, max_linger=1.0)
 
     linger = feed(control, fixed=1e-3, per_event=20e-6, rate=20_000)
 
@@ -32,7 +32,7 @@ def test_a_high_rate_hardly_lingers():
 
 
 def test_rows_that_alone_cost_the_target_do_not_make_it_linger_for_nothing():
-    control = LingerControl(target=35e-6)
+    control = LingerControl(target=35e-6, max_linger=1.0)
 
     linger = feed(control, fixed=1e-3, per_event=40e-6, rate=2000)
 
@@ -41,10 +41,18 @@ def test_rows_that_alone_cost_the_target_do_not_make_it_linger_for_nothing():
 
 
 def test_without_two_tick_sizes_it_steps_by_the_cost_per_event():
-    control = LingerControl(target=35e-6)
+    control = LingerControl(target=35e-6, max_linger=1.0)
 
     costly = [control.tick(10, 10 * 100e-6, 200) for _ in range(40)]
-    assert costly[-1] == MAX_LINGER
+    assert costly[-1] == 1.0
 
     cheap = [control.tick(10, 10 * 5e-6, 200) for _ in range(40)]
     assert cheap[-1] == MIN_LINGER
+
+
+def test_the_linger_never_passes_its_bound():
+    control = LingerControl(target=35e-6)
+
+    linger = feed(control, fixed=1e-3, per_event=20e-6, rate=200)
+
+    assert linger == MAX_LINGER
