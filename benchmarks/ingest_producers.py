@@ -1,6 +1,6 @@
 """The producer side of benchmarks.ingest, in its own process so its CPU is
 not the service's: `python -m benchmarks.ingest_producers MODE URL RATE SECONDS
-RUN_ID...` sends RATE tokens/s to every run for SECONDS and prints a JSON line
+LINGER RUN_ID...` sends RATE tokens/s to every run for SECONDS and prints a JSON line
 ({"sent", "seconds"}). Every token's data carries `sent`, the Unix time it was
 produced, for the subscribers' emit-to-delivery latency.
 
@@ -54,8 +54,8 @@ def post_tokens(url: str, run_id: int, rate: float, seconds: float, start: float
 
 
 def client_tokens(url: str, run_ids: list[int], rate: float, seconds: float,
-                  start: float) -> None:  # fmt: skip
-    producers = [Producer(url) for _ in run_ids]
+                  start: float, linger: float) -> None:  # fmt: skip
+    producers = [Producer(url, linger=linger) for _ in run_ids]
     runs = [p.attach(run_id) for p, run_id in zip(producers, run_ids, strict=True)]
     for n, due in paced(rate * len(runs), seconds, start):
         data = {"content": PAD, "n": n // len(runs), "sent": round(due, 6)}
@@ -67,10 +67,11 @@ def client_tokens(url: str, run_ids: list[int], rate: float, seconds: float,
 
 def main() -> None:
     mode, url, rate, seconds = sys.argv[1], sys.argv[2], *map(float, sys.argv[3:5])
-    run_ids = [int(r) for r in sys.argv[5:]]
+    linger = float(sys.argv[5])
+    run_ids = [int(r) for r in sys.argv[6:]]
     start = time.time() + 0.5
     if mode == "client":
-        client_tokens(url, run_ids, rate, seconds, start)
+        client_tokens(url, run_ids, rate, seconds, start, linger)
     else:
         size = 100 if mode == "batch" else 1
         step = 1 / rate / len(run_ids)

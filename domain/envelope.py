@@ -98,7 +98,7 @@ def check_size(event: NewEvent, max_bytes: int) -> None:
     size = _STORED_OVERHEAD + len(event.data_json.encode()) + len(event.action)
     size += len(event.category.value)
     if event.source is not None:
-        size += len(dump_json(source_json(event.source)).encode())
+        size += _source_bytes(event.source)
     if size > max_bytes:
         raise EventTooLarge(
             f"event is {size} bytes serialized; the limit is {max_bytes}"
@@ -148,6 +148,11 @@ def envelope_json(stored: StoredEvent) -> str:
 @functools.lru_cache(maxsize=4096)
 def _source_text(source: Source | None) -> str:
     return "null" if source is None else dump_json(source_json(source))
+
+
+@functools.lru_cache(maxsize=4096)
+def _source_bytes(source: Source) -> int:
+    return len(_source_text(source).encode())
 
 
 @functools.lru_cache(maxsize=1024)

@@ -9,7 +9,7 @@ from dependency_injector import containers, providers
 from runstream.adapters.in_memory.event_log import InMemoryEventLog
 from runstream.adapters.simulated.executor import SimulatedExecutor
 from runstream.adapters.tiered.failover import member_id
-from runstream.application.append_events import AppendEvents
+from runstream.application.append_events import AppendEvents, recheck_seconds
 from runstream.application.cancel_run import CancelRun
 from runstream.application.event_writer import EventWriter
 from runstream.application.finish_run import FinishRun
@@ -113,8 +113,15 @@ class Container(containers.DeclarativeContainer):
         start=providers.Factory(StartRun, runs=run_repository, events=event_log),
         manager=run_manager,
     )
-    append_events = providers.Factory(
-        AppendEvents, runs=run_repository, events=event_log
+    # One per process: it remembers which runs it saw running, for well under
+    # the time an ended run's log is kept (application/append_events.py).
+    append_events = providers.Singleton(
+        AppendEvents,
+        runs=run_repository,
+        events=event_log,
+        recheck_seconds=providers.Callable(
+            recheck_seconds, config.event_log.ttl_seconds
+        ),
     )
     finish_run = providers.Factory(FinishRun, runs=run_repository, events=event_log)
     read_events = providers.Factory(ReadEvents, runs=run_repository, events=event_log)

@@ -23,6 +23,11 @@ from sqlalchemy.engine import URL
 from runstream.domain.model import dump_json
 
 POOL_RECYCLE_SECONDS = 280  # below any sane wait_timeout (MySQL default 28800)
+# Connections kept open per engine. Under gevent many requests use the pool at
+# once; every one past the kept ones opened (with its TLS context) and closed
+# a connection per request, which cost more than the request's own work.
+POOL_SIZE = 20
+POOL_OVERFLOW = 30
 SQLITE_BUSY_SECONDS = 30.0
 MYSQL_CONNECT_TIMEOUT = 5
 WRITE = "runstream_write"
@@ -57,6 +62,8 @@ def mysql_engine(url: URL) -> Engine:
         url,
         pool_pre_ping=True,
         pool_recycle=POOL_RECYCLE_SECONDS,
+        pool_size=POOL_SIZE,
+        max_overflow=POOL_OVERFLOW,
         isolation_level="READ COMMITTED",
         connect_args=connect_args,
         json_serializer=dump_json,

@@ -9,6 +9,7 @@ from sqlalchemy import Connection, Engine
 
 from runstream.adapters.mysql_legacy import heads
 from runstream.adapters.mysql_legacy.engine import reading, transact
+from runstream.adapters.mysql_legacy.event_copies import Copied, copy_runs
 from runstream.adapters.mysql_legacy.event_rows import (
     insert_events,
     keyed_batch,
@@ -102,6 +103,20 @@ class SqlEventLog:
         if count:
             self._notifier.bump()
         return count
+
+    def store_runs(
+        self, batches: Mapping[RunId, Sequence[StoredEvent]]
+    ) -> dict[RunId, Copied]:
+        """`store` for many runs in one transaction (event_copies.py): per run
+        the count of new events, or the DomainError that refused its batch."""
+
+        def work(conn: Connection) -> dict[RunId, Copied]:
+            return copy_runs(conn, batches, self._now_ms())
+
+        copied = transact(self._engine, "store events", work)
+        if any(isinstance(n, int) and n for n in copied.values()):
+            self._notifier.bump()
+        return copied
 
     def read(
         self,

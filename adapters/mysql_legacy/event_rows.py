@@ -95,7 +95,13 @@ def from_row(run_id: RunId, row: Sequence[Any]) -> StoredEvent:
 
 
 def insert_events(conn: Connection, stored: Sequence[StoredEvent]) -> None:
-    conn.execute(events.insert(), [to_row(e) for e in stored])
+    insert_rows(conn, [to_row(e) for e in stored])
+
+
+def insert_rows(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    """One multi-row INSERT (the drivers' executemany) of `to_row` rows."""
+    if rows:
+        conn.execute(events.insert(), rows)
 
 
 def range_statement() -> Select[Any]:

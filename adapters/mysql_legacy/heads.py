@@ -98,6 +98,11 @@ _SELECT = select(
 
 _ONE = _SELECT.where(heads.c.run_id == bindparam("run_id"))
 _LOCK = _ONE.with_for_update()
+_LOCK_SOME = (
+    _SELECT.where(heads.c.run_id.in_(bindparam("run_ids")))
+    .order_by(heads.c.run_id)
+    .with_for_update()
+)
 _SOME_LIVE = _SELECT.where(heads.c.run_id.in_(bindparam("run_ids")), live())
 _INSERT = (
     insert(heads)
@@ -115,6 +120,13 @@ def lock_head(conn: Connection, run_id: RunId) -> Head | None:
     """The head, locked until the transaction ends (SQLite: BEGIN IMMEDIATE)."""
     row = conn.execute(_LOCK, {"run_id": run_id}).first()
     return None if row is None else _head(row)
+
+
+def lock_heads(conn: Connection, run_ids: Sequence[RunId]) -> dict[RunId, Head]:
+    """The heads of `run_ids` that exist, locked in one statement (in run id
+    order, as every writer locks them)."""
+    rows = conn.execute(_LOCK_SOME, {"run_ids": list(run_ids)})
+    return {head.run_id: head for head in map(_head, rows)}
 
 
 def new_head(conn: Connection, run_id: RunId) -> Head:
@@ -138,19 +150,36 @@ def get_head(conn: Connection, run_id: RunId) -> Head | None:
 
 def advance(conn: Connection, head: Head, stored: Sequence[StoredEvent]) -> None:
     """Move the head past `stored`, the events just inserted after it."""
-    last = stored[-1]
-    values: dict[str, Any] = {
-        "last_ms": last.id.ms,
-        "last_seq": last.id.seq,
-        "last_sequence": last.sequence,
-        "closed": last.is_terminal,
-    }
-    if head.empty:
-        first = stored[0]
-        values.update(
-            first_ms=first.id.ms, first_seq=first.id.seq, first_sequence=first.sequence
-        )
-    conn.execute(_ADVANCE, {"target": head.run_id, **values})
+    advance_many(conn, [(head, stored)])
+
+
+def advance_many(
+    conn: Connection, advances: Sequence[tuple[Head, Sequence[StoredEvent]]]
+) -> None:
+    """`advance` for many heads, one executemany per shape of update."""
+    moved, started = [], []
+    for head, stored in advances:
+        last = stored[-1]
+        values: dict[str, Any] = {
+            "target": head.run_id,
+            "last_ms": last.id.ms,
+            "last_seq": last.id.seq,
+            "last_sequence": last.sequence,
+            "closed": last.is_terminal,
+        }
+        if head.empty:
+            first = stored[0]
+            values.update(
+                first_ms=first.id.ms,
+                first_seq=first.id.seq,
+                first_sequence=first.sequence,
+            )
+            started.append(values)
+        else:
+            moved.append(values)
+    for params in (moved, started):
+        if params:
+            conn.execute(_ADVANCE, params)
 
 
 def set_expiry(conn: Connection, run_id: RunId, at_ms: int, now_ms: int) -> None:

@@ -9,13 +9,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from runstream.domain.errors import DomainError, InvalidRequest, StorageUnavailable
-from runstream.domain.ids import MAX_ID, MIN_ID
+from runstream.adapters.tiered.archive_tick import Tick, TickWork, copy_tick
+from runstream.adapters.tiered.linger import MAX_LINGER, LingerControl
 from runstream.domain.model import RunId, StoredEvent
 from runstream.domain.ports import EventLog
 
 logger = logging.getLogger(__name__)
-PAGE = 1000
+# What the linger between ticks aims at (linger.py): a tick's CPU per event.
+TARGET_CPU_PER_EVENT = 35e-6
 
 
 @dataclass(frozen=True)
@@ -29,17 +30,23 @@ class ArchiveStats:
 
 
 class Archiver:
-    """One thread copies what the hot log stored into the archive, batched per
-    run and idempotent (the archive's `store` skips ids it has).
+    """One thread copies what the hot log stored into the archive, idempotent
+    (the archive's `store` skips ids it has), in ticks: each tick takes every
+    run with something queued and copies them all in one transaction
+    (archive_tick.py), so a tick's fixed cost is shared by all its events.
+    Between ticks it lingers (1 ms to `max_linger`, linger.py), long enough at the
+    current rate for a tick's own cost spread over its events to stay near
+    `target_cpu_per_event`: a low rate makes few, fuller transactions, a high
+    one hardly waits; `flush` and `stop` cut the linger short.
 
     A run's hot copy is finished (its expiry starts) only once the archive holds
     every event of the run. If a batch does not continue the archive (events
     appended by another process, or queued past `capacity`), the missing span is
-    repaired by reading the hot log.
+    repaired by reading the hot log. At most `capacity` events are queued.
 
     The thread starts with `start` (or the first event queued) and ends with
     `stop`. With `lag_samples`, the last that many archive lags (seconds from
-    queueing to archived) are kept for the tiers benchmark.
+    queueing to archived, one per run and tick) are kept for the tiers benchmark.
     """
 
     def __init__(
@@ -51,12 +58,16 @@ class Archiver:
         capacity: int = 200_000,
         retry_seconds: float = 0.5,
         lag_samples: int = 0,
+        target_cpu_per_event: float = TARGET_CPU_PER_EVENT,
+        max_linger: float = MAX_LINGER,
     ) -> None:
         self._hot = hot
         self._archive = archive
         self._on_finished = on_finished
         self._capacity = capacity
         self._retry = retry_seconds
+        self._linger = LingerControl(target_cpu_per_event, max_linger=max_linger)
+        self._last_tick = time.monotonic()
         self._changed = threading.Condition()
         self._pending: dict[RunId, list[StoredEvent]] = {}
         self._since: dict[RunId, float] = {}
@@ -64,6 +75,7 @@ class Archiver:
         self._finishing: set[RunId] = set()
         self._queued = 0
         self._busy = False
+        self._hurry = 0
         self._counts = collections.Counter[str]()
         self.lag_samples = collections.deque[float](maxlen=lag_samples)
         self._thread: threading.Thread | None = None
@@ -105,7 +117,9 @@ class Archiver:
             else:
                 self._pending.setdefault(run_id, []).extend(events)
                 self._queued += len(events)
-            self._changed.notify()
+            # The thread waits idle for a first run, or lingers on its own.
+            if len(self._since) == 1 or self._queued >= self._capacity // 2:
+                self._changed.notify()
 
     def finish(self, run_id: RunId) -> None:
         """Once the run is fully archived, finish it in the archive and then call
@@ -120,12 +134,17 @@ class Archiver:
         """Wait until everything queued is archived (or `timeout`)."""
         deadline = time.monotonic() + timeout
         with self._changed:
-            while self._since or self._busy:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return False
-                self._changed.wait(remaining)
-            return True
+            self._hurry += 1
+            self._changed.notify_all()
+            try:
+                while self._since or self._busy:
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        return False
+                    self._changed.wait(remaining)
+                return True
+            finally:
+                self._hurry -= 1
 
     def stats(self) -> ArchiveStats:
         with self._changed:
@@ -139,88 +158,80 @@ class Archiver:
                 self._counts["errors"],
             )
 
+    @property
+    def linger(self) -> float:
+        """The current wait between ticks, in seconds."""
+        return self._linger.linger
+
     def _loop(self) -> None:
-        while True:
-            with self._changed:
-                while not self._since and not self._stopping:
-                    self._busy = False
-                    self._changed.notify_all()
-                    self._changed.wait()
+        while (tick := self._next_tick()) is not None:
+            cpu = time.thread_time()
+            left = copy_tick(
+                self._hot, self._archive, tick, self._on_finished, self._counts
+            )
+            self._adapt(tick, time.thread_time() - cpu)
+            archived = time.monotonic()
+            if self.lag_samples.maxlen:
+                self.lag_samples.extend(
+                    archived - work.started
+                    for run_id, work in tick.items()
+                    if work.events and not (run_id in left and left[run_id].events)
+                )
+            if left:
+                self._requeue(left)
+                self._stop_requested.wait(self._retry)
+
+    def _next_tick(self) -> Tick | None:
+        """Every run's queued work, once the oldest has lingered (None: stop)."""
+        with self._changed:
+            while True:
                 if self._stopping:
                     self._busy = False
                     self._changed.notify_all()
-                    return
-                self._busy = True
-                run_id = next(iter(self._since))
-                started = self._since.pop(run_id)
-                events = self._pending.pop(run_id, [])
-                dirty = run_id in self._dirty
-                self._dirty.discard(run_id)
-                finishing = run_id in self._finishing
-                self._finishing.discard(run_id)
-                self._queued -= len(events)
-            if not self._archive_run(run_id, events, dirty, finishing):
-                self._requeue(run_id, events, started, dirty, finishing)
-                self._stop_requested.wait(self._retry)
-                continue
-            if events and self.lag_samples.maxlen:
-                self.lag_samples.append(time.monotonic() - started)
+                    return None
+                if not self._since:
+                    self._busy = False
+                    self._changed.notify_all()
+                    self._changed.wait()
+                    continue
+                due = min(self._since.values()) + self._linger.linger
+                wait = due - time.monotonic()
+                if wait <= 0 or self._hurry or self._queued >= self._capacity // 2:
+                    break
+                self._changed.wait(wait)
+            self._busy = True
+            tick = {
+                run_id: TickWork(
+                    self._pending.pop(run_id, []),
+                    started,
+                    run_id in self._dirty,
+                    run_id in self._finishing,
+                )
+                for run_id, started in self._since.items()
+            }
+            self._since.clear()
+            self._dirty.clear()
+            self._finishing.clear()
+            self._queued = 0
+            return tick
 
-    def _archive_run(
-        self, run_id: RunId, events: list[StoredEvent], dirty: bool, finishing: bool
-    ) -> bool:
-        try:
-            if dirty:
-                self._repair(run_id)
-            else:
-                self._store(run_id, events)
-            if finishing:
-                self._archive.finish(run_id)
-                self._on_finished(run_id)
-            return True
-        except StorageUnavailable as err:
-            self._counts["errors"] += 1
-            logger.warning("archiving run %s failed, will retry: %s", run_id, err)
-            return False
-        except DomainError:
-            self._counts["errors"] += 1
-            logger.exception("archiving run %s failed for good", run_id)
-            return True
+    def _adapt(self, tick: Tick, cpu: float) -> None:
+        events = sum(len(work.events) for work in tick.values())
+        now = time.monotonic()
+        rate = events / max(now - self._last_tick, 1e-3)
+        self._last_tick = now
+        self._linger.tick(events, cpu, rate)
 
-    def _store(self, run_id: RunId, events: list[StoredEvent]) -> None:
-        for start in range(0, len(events), PAGE):
-            try:
-                batch = events[start : start + PAGE]
-                self._counts["archived"] += self._archive.store(run_id, batch)
-            except InvalidRequest:
-                self._repair(run_id)
-                return
-
-    def _repair(self, run_id: RunId) -> None:
-        """Copy whatever the archive lacks of the run from the hot log."""
-        self._counts["repairs"] += 1
-        info = self._archive.info(run_id)
-        cursor = MIN_ID if info is None else info.last_id.successor()
-        while True:
-            batch = self._hot.read(run_id, cursor, MAX_ID, PAGE)
-            if not batch:
-                return
-            self._counts["archived"] += self._archive.store(run_id, batch)
-            cursor = batch[-1].id.successor()
-
-    def _requeue(
-        self,
-        run_id: RunId,
-        events: list[StoredEvent],
-        started: float,
-        dirty: bool,
-        finishing: bool,
-    ) -> None:
+    def _requeue(self, tick: Tick) -> None:
         with self._changed:
-            if dirty:
-                self._dirty.add(run_id)
-            self._pending[run_id] = events + self._pending.get(run_id, [])
-            self._queued += len(events)
-            self._since[run_id] = min(started, self._since.get(run_id, started))
-            if finishing:
-                self._finishing.add(run_id)
+            for run_id, work in tick.items():
+                if work.dirty:
+                    self._dirty.add(run_id)
+                if work.events:
+                    self._pending[run_id] = work.events + self._pending.get(run_id, [])
+                    self._queued += len(work.events)
+                self._since[run_id] = min(
+                    work.started, self._since.get(run_id, work.started)
+                )
+                if work.finishing:
+                    self._finishing.add(run_id)

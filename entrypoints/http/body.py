@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import re
 import socket
 import sys
 from typing import Any
@@ -37,6 +38,13 @@ def body_limit(max_batch: int = 1) -> int:
     return int(max(batch, event_bytes + BODY_SLACK))
 
 
+# A string holds a surrogate only from a `\uD800`-`\uDFFF` escape (UTF-8
+# cannot carry one): a body without such an escape needs no encoding check for
+# lone ones. A body short enough cannot nest deeper than json.dumps can write.
+_MAY_HOLD_SURROGATES = re.compile(rb"\\u[dD][89a-fA-F]")
+_DEPTH_SAFE_BYTES = 1000
+
+
 def _no_constants(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
@@ -57,8 +65,10 @@ def require_json_type() -> None:
     raise InvalidRequest(f"Content-Type must be {JSON_TYPE}")
 
 
-def json_object(limit: int) -> JsonObject:
-    """The body as a clean JSON object: finite numbers, valid Unicode."""
+def json_object(limit: int, *, depth_checked: bool = False) -> JsonObject:
+    """The body as a clean JSON object: finite numbers, valid Unicode, not
+    nested deeper than json.dumps can write (unless `depth_checked`: the
+    caller turns a RecursionError of its own dumps into INVALID_REQUEST)."""
     _check_declared(limit)
     require_json_type()
     config = current_app.container.config  # type: ignore[attr-defined]
@@ -69,6 +79,14 @@ def json_object(limit: int) -> JsonObject:
         raise InvalidRequest(f"the request body is not valid JSON: {err}") from None
     if not isinstance(value, dict):
         raise InvalidRequest("the request body must be a JSON object")
+    deep = not depth_checked and len(raw) > _DEPTH_SAFE_BYTES
+    if deep or _MAY_HOLD_SURROGATES.search(raw):
+        _check_encodable(value)
+    return value
+
+
+def _check_encodable(value: JsonObject) -> None:
+    """What `dump_json` will write of it: no lone surrogate, not too deep."""
     try:
         json.dumps(value, ensure_ascii=False).encode()
     except RecursionError:
@@ -78,7 +96,6 @@ def json_object(limit: int) -> JsonObject:
             "the request body has a string that is not valid Unicode (a lone "
             "surrogate such as \\udfff)"
         ) from None
-    return value
 
 
 def _check_declared(limit: int) -> None:

@@ -6,14 +6,19 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import astuple
 
 from flask import Response, request
 
-from runstream.domain.model import Idempotency, JsonValue, NewEvent
+from runstream.domain.model import Idempotency, JsonValue, NewEvent, Source
 
 HEADER = "Idempotency-Key"
 REPLAYED = "Idempotent-Replayed"
+
+
+def has_key() -> bool:
+    """Whether the request carries an `Idempotency-Key` (a digest is worth
+    computing)."""
+    return HEADER in request.headers
 
 
 def request_idempotency(body: object = None) -> Idempotency | None:
@@ -42,10 +47,19 @@ def canonical_events(events: Sequence[NewEvent]) -> list[JsonValue]:
         [
             event.category.value,
             event.action,
-            None if event.source is None else list(astuple(event.source)),
+            None if event.source is None else source_values(event.source),
             event.data,
         ]
         for event in events
+    ]
+
+
+def source_values(source: Source) -> list[JsonValue]:
+    return [
+        source.agent_id,
+        source.agent_type.value,
+        source.agent_name,
+        source.team_name,
     ]
 
 

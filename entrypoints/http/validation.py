@@ -14,9 +14,9 @@ from runstream.entrypoints.http.body import body_limit, json_object
 MAX_ID = 2**63 - 1
 
 
-def json_body(max_batch: int = 1) -> JsonObject:
+def json_body(max_batch: int = 1, *, depth_checked: bool = False) -> JsonObject:
     """The body as a clean JSON object, read within its limits (body.py)."""
-    return json_object(body_limit(max_batch))
+    return json_object(body_limit(max_batch), depth_checked=depth_checked)
 
 
 def _within_reach(event_id: EventId, text: str) -> EventId:

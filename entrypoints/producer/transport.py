@@ -9,29 +9,14 @@ single background sender needs.
 from __future__ import annotations
 
 import http.client
-import json
 import socket
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-# Answers that say "not stored, ask again": the service restarting, a backend
-# failing over, a proxy in front of it without an upstream, a rate limit.
-RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
+from runstream.entrypoints.producer.answers import ServiceError, decode
 
-
-class ServiceError(Exception):
-    """A JSON error answer of the service: status, code, message."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(f"{code}: {message} (HTTP {status})")
-        self.status = status
-        self.code = code
-        self.message = message
-
-    @property
-    def retryable(self) -> bool:
-        return self.status in RETRYABLE_STATUSES
+__all__ = ["Answer", "ConnectionFailed", "ServiceError", "Transport"]
 
 
 class ConnectionFailed(Exception):
@@ -130,17 +115,3 @@ _CLOSED_WHILE_IDLE = (
 
 def _refused(err: BaseException) -> bool:
     return isinstance(err, ConnectionRefusedError)
-
-
-def decode(status: int, raw: bytes) -> Any:
-    """The JSON of a 2xx answer, else the ServiceError it describes."""
-    try:
-        body = json.loads(raw) if raw else None
-    except ValueError:
-        body = None
-    if 200 <= status < 300:
-        return body
-    if isinstance(body, dict) and "code" in body:
-        raise ServiceError(status, str(body["code"]), str(body.get("message", "")))
-    text = raw[:200].decode("utf-8", "replace").strip()
-    raise ServiceError(status, f"HTTP_{status}", text or "no details")

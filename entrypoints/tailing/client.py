@@ -8,15 +8,10 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from runstream.entrypoints.producer.answers import ServiceError
+from runstream.entrypoints.producer.answers import decode as answer
 
-class ServiceError(Exception):
-    """A JSON error answer of the service (contract.md §4): status, code, message."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(f"{code}: {message} (HTTP {status})")
-        self.status = status
-        self.code = code
-        self.message = message
+__all__ = ["Service", "ServiceError", "answer"]
 
 
 @dataclass(frozen=True)
@@ -63,17 +58,3 @@ class Service:
             return answer(response.status, response.read())
         finally:
             connection.close()
-
-
-def answer(status: int, raw: bytes) -> Any:
-    """The JSON of a 2xx answer, else the ServiceError it describes."""
-    try:
-        body = json.loads(raw) if raw else None
-    except ValueError:
-        body = None
-    if 200 <= status < 300:
-        return body
-    if isinstance(body, dict) and "code" in body:
-        raise ServiceError(status, str(body["code"]), str(body.get("message", "")))
-    text = raw[:200].decode("utf-8", "replace").strip()
-    raise ServiceError(status, f"HTTP_{status}", text or "no details")

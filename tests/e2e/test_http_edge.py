@@ -247,3 +247,19 @@ def test_a_missing_trailing_slash_redirects_relatively_never_to_the_host_sent(cl
 
     assert response.status_code == 308
     assert response.headers["Location"] == "view/?x=1"
+
+
+@pytest.mark.parametrize("depth", [500, 900, 990, 5000])
+def test_event_data_nested_too_deep_to_write_is_invalid(client, depth):
+    run_id = start(client)
+    nested = "[" * depth + "]" * depth
+    body = (
+        '{"events": [{"event": {"category": "llm", "action": "x"}, "data": {"k": %s}}]}'
+    )
+
+    response = post_raw(client, f"/runs/{run_id}/events", body % nested)
+
+    assert response.status_code in (201, 400)
+    if response.status_code == 400:
+        assert_error(response, 400, "INVALID_REQUEST")
+    assert all(every_stored_text(client, run_id))

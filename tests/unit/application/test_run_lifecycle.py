@@ -96,6 +96,25 @@ def test_append_after_finish_is_refused(runs, events):
         AppendEvents(runs, events).execute(run.id, [token()])
 
 
+def test_append_right_after_a_finish_is_refused_by_the_same_appender(runs, events):
+    run = start(runs, events)
+    append = AppendEvents(runs, events)
+    append.execute(run.id, [token()])
+    FinishRun(runs, events).execute(run.id, RunStatus.COMPLETED)
+
+    with pytest.raises(RunNotActive):
+        append.execute(run.id, [token()])
+
+
+def test_a_remembered_run_stays_another_tenants_run(runs, events):
+    run = start(runs, events, tenant="acme")
+    append = AppendEvents(runs, events)
+    append.execute(run.id, [token()], tenant="acme")
+
+    with pytest.raises(RunNotFound):
+        append.execute(run.id, [token()], tenant="globex")
+
+
 def test_racing_finishers_end_the_run_exactly_once(runs, events):
     run = start(runs, events)
     outcomes = []
