@@ -28,7 +28,7 @@ DROPPED = ("slow", "stalled")  # ends that reset the connection (frees its buffe
 
 class WriterLoop:
     """`on_end(subscriber, reason)` is called once per stream, after its socket
-    is closed; `on_batch(batch)` for each live batch a write takes."""
+    is closed; `on_batch(batch)` once per live batch, at its first write."""
 
     def __init__(
         self,
@@ -51,6 +51,7 @@ class WriterLoop:
         self._thread: threading.Thread | None = None
         self._closing = False
         self._blocked: set[Subscriber] = set()  # sockets that took less than offered
+        self._observed: Batch | None = None  # the batch last given to `on_batch`
 
     def add(self, subscriber: Subscriber) -> None:
         """Own the connection from now on; its queued bytes go out at once."""
@@ -150,7 +151,9 @@ class WriterLoop:
             self._end(subscriber, "hung up")
             return
         for batch in batches:
-            self._on_batch(batch)
+            if batch is not self._observed:
+                self._observed = batch
+                self._on_batch(batch)
         if subscriber.wants_room:
             subscriber.room.set()
         if written and subscriber.done:
