@@ -162,7 +162,7 @@ class Subscriber:
             if last:
                 self._finish()
             return
-        parts = []
+        parts: list[bytes] = []
         while inbox and len(parts) < MAX_PARTS:
             data, batch, last = inbox.popleft()
             self.taken += len(data)
