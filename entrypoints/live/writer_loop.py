@@ -89,8 +89,7 @@ class WriterLoop:
             thread = self._thread
         if thread is not None and thread is not threading.current_thread():
             self._poked = True
-            assert self._poll is not None
-            self._poll.poke()
+            self._poll.poke()  # type: ignore[union-attr]
             thread.join(5.0)
         self._end_all()
 
@@ -139,7 +138,11 @@ class WriterLoop:
                 self._write(subscriber)
         now = time.monotonic()
         self._heartbeats(now)
-        self._drop_stalled(now)
+        if self._blocked:  # (only this thread adds to it)
+            with self._lock:
+                stalled = [s for s in self._blocked if now - s.progress > self._stall]
+            for subscriber in stalled:
+                self._end(subscriber, "stalled")
 
     def _write(self, subscriber: Subscriber) -> None:
         if self._by_fd.get(subscriber.fd) is not subscriber:
@@ -183,13 +186,6 @@ class WriterLoop:
                 self._write(subscriber)
                 due = now + subscriber.heartbeat
             heapq.heappush(heap, (max(due, now + 0.001), order, subscriber))
-
-    def _drop_stalled(self, now: float) -> None:
-        with self._lock:
-            blocked = list(self._blocked)
-        for subscriber in blocked:
-            if now - subscriber.progress > self._stall:
-                self._end(subscriber, "stalled")
 
     def _end(self, subscriber: Subscriber, reason: str) -> None:
         with self._lock:
