@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 from typing import Any
 
 ROWS = (
@@ -54,3 +55,32 @@ def report(title: str, found: dict[str, dict[str, Any]], baseline: str) -> None:
                 )
                 cells += f"{ratio:>9}"
         print(f"{label:34}{cells}")
+
+
+def median_of(rounds: list[dict[str, dict[str, Any]]]) -> dict[str, dict[str, Any]]:
+    """Each server's median of every figure over the rounds."""
+    merged: dict[str, dict[str, Any]] = {}
+    for name in rounds[0]:
+        merged[name] = {}
+        for _, key, _, _ in ROWS:
+            values = [r[name].get(key) for r in rounds]
+            known = [v for v in values if v is not None]
+            merged[name][key] = statistics.median(known) if known else None
+    return merged
+
+
+def round_ratios(rounds: list[dict[str, dict[str, Any]]], baseline: str) -> None:
+    """Each round's ratio to the baseline of the figures the targets are about."""
+    for name in rounds[0]:
+        if name == baseline:
+            continue
+        for label, key in (
+            ("p50", "p50"),
+            ("p99", "p99"),
+            ("CPU/event", "per_event_us"),
+        ):
+            ratios = []
+            for found in rounds:
+                value, against = found[name].get(key), found[baseline].get(key)
+                ratios.append(f"{value / against:.2f}x" if value and against else "-")
+            print(f"  {name} {label} / Nchan by round: {', '.join(ratios)}")

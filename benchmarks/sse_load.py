@@ -1,7 +1,7 @@
 """SSE load benchmark: runstream's live delivery next to a plain nginx+Nchan.
 
     .venv/bin/python -m benchmarks.sse_load [--seconds 60] [--redis URL]
-        [--targets runstream,nchan[,naive]] [--phases 100,1000,10000]
+        [--targets runstream,nchan[,naive]] [--phases 100,1000,10000] [--repeat 3]
 
 Prerequisite for the yardstick: `apt-get install nginx libnginx-mod-nchan`.
 
@@ -14,6 +14,10 @@ Nchan gets them from its publisher endpoint. Clients are raw asyncio sockets in
 a process of their own; latency is append (a send timestamp in the event) to
 client receipt. Server CPU and RSS are the worker processes' (Redis excluded:
 its CPU is reported apart). Every figure is printed with its ratio to Nchan.
+With `--repeat N` each phase runs N times, the servers taking turns, and the
+table shows medians, followed by the ratio to Nchan of each round (a machine
+shared with other work makes single figures noisy; a round's ratio compares two
+servers measured seconds apart).
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from typing import Any, Protocol
 import redis
 
 from benchmarks.load_parts import Clients, Process, finished_event, produce
-from benchmarks.load_report import derive, report
+from benchmarks.load_report import derive, median_of, report, round_ratios
 from benchmarks.load_targets import Naive, Runstream
 from benchmarks.nchan import NchanServer
 from runstream.adapters.redis_stream.client import redis_client
@@ -119,6 +123,7 @@ def main() -> int:
     parser.add_argument("--redis", default=DEFAULT_REDIS, help="a db it may flush")
     parser.add_argument("--targets", default="runstream,nchan")
     parser.add_argument("--phases", default=",".join(p.key for p in PHASES))
+    parser.add_argument("--repeat", type=int, default=1, help="rounds per phase")
     args = parser.parse_args()
     files = raise_file_limit()
     redis_server = redis.Redis.from_url(args.redis)
@@ -131,24 +136,30 @@ def main() -> int:
         "naive": lambda w: Naive(args.redis, log, w),
     }
     chosen = [p for p in PHASES if p.key in args.phases.split(",")]
-    results: list[dict[str, dict[str, Any]]] = []
+    results: list[list[dict[str, dict[str, Any]]]] = []
     for phase in chosen:
-        found: dict[str, dict[str, Any]] = {}
-        for key in args.targets.split(","):
-            redis_server.flushdb()  # each server starts with run ids from 1
-            target: Server = builders[key](phase.workers)
-            try:
-                found[target.name] = run_phase(
-                    target, phase, redis_server, args.seconds
-                )
-            finally:
-                target.stop()
-        results.append(found)
+        rounds: list[dict[str, dict[str, Any]]] = []
+        for _ in range(args.repeat):
+            found: dict[str, dict[str, Any]] = {}
+            for key in args.targets.split(","):
+                redis_server.flushdb()  # each server starts with run ids from 1
+                target: Server = builders[key](phase.workers)
+                try:
+                    found[target.name] = run_phase(
+                        target, phase, redis_server, args.seconds
+                    )
+                finally:
+                    target.stop()
+            rounds.append(found)
+        results.append(rounds)
     load = os.getloadavg()
     print(f"\n{args.seconds:.0f} s per phase; load average {load[0]:.2f} "
           f"{load[1]:.2f} {load[2]:.2f} (at the end); file limit {files}")  # fmt: skip
-    for phase, found in zip(chosen, results, strict=True):
-        report(phase.name, found, baseline="nginx+Nchan")
+    for phase, rounds in zip(chosen, results, strict=True):
+        title = phase.name + (f", median of {len(rounds)}" if len(rounds) > 1 else "")
+        report(title, median_of(rounds), baseline="nginx+Nchan")
+        if len(rounds) > 1:
+            round_ratios(rounds, baseline="nginx+Nchan")
     return 0
 
 

@@ -3,12 +3,15 @@
     .venv/bin/python -m benchmarks.sse_replay [--events 10000] [--times 7]
 
 `runstream serve` (one worker) on a Redis event log; the events are appended
-straight into Redis. Prints the time from the request to the `close` frame.
+straight into Redis. Prints the time from the request to the `close` frame, and
+the worker's CPU time per replay (steadier on a machine shared with other work:
+there the wall time also counts waits for a core).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import socket
 import statistics
 import sys
@@ -16,7 +19,7 @@ import time
 
 import redis
 
-from benchmarks.load_parts import finished_event, token_event
+from benchmarks.load_parts import Process, finished_event, token_event
 from benchmarks.load_targets import Runstream
 from runstream.adapters.redis_stream.client import redis_client
 from runstream.adapters.redis_stream.event_log import RedisStreamEventLog
@@ -55,12 +58,19 @@ def main() -> int:
             log.append(run_id, [token_event(start + i) for i in range(count)])
         log.append(run_id, [finished_event()])
         replay_seconds(target.port, run_id)  # warm: the first read, imports
-        times = [replay_seconds(target.port, run_id) for _ in range(args.times)]
+        (worker,) = [Process(pid) for pid in target.workers()]
+        times, cpu = [], []
+        for _ in range(args.times):
+            before = worker.cpu_seconds()
+            times.append(replay_seconds(target.port, run_id))
+            cpu.append(worker.cpu_seconds() - before)
     finally:
         target.stop()
     print(f"full SSE replay of {args.events} events: median "
           f"{statistics.median(times) * 1000:.0f} ms, best {min(times) * 1000:.0f}"
-          f" ms, worst {max(times) * 1000:.0f} ms ({args.times} runs)")  # fmt: skip
+          f" ms, worst {max(times) * 1000:.0f} ms ({args.times} runs); worker CPU "
+          f"median {statistics.median(cpu) * 1000:.0f} ms; load average "
+          f"{os.getloadavg()[0]:.2f}")  # fmt: skip
     return 0
 
 

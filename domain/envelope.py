@@ -37,8 +37,22 @@ def format_timestamp(ms: int) -> str:
 
 def parse_timestamp(text: str) -> int:
     """Milliseconds since the epoch of a timestamp written by format_timestamp."""
+    if (
+        len(text) == 24
+        and text[19] == "."
+        and text[23] == "Z"
+        and text[20:23].isdigit()
+    ):
+        return _second_ms(text[:19]) + int(text[20:23])  # the usual shape
     moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     return int(round(moment.timestamp() * 1000))
+
+
+@functools.lru_cache(maxsize=64)
+def _second_ms(second: str) -> int:
+    """Milliseconds since the epoch of `YYYY-MM-DDTHH:MM:SS` (UTC); every event
+    read is stamped, and consecutive ones mostly share their second."""
+    return int(datetime.fromisoformat(second + "+00:00").timestamp()) * 1000
 
 
 def parse_source(raw: object) -> Source | None:

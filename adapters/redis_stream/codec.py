@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, cast
@@ -181,10 +182,46 @@ def decode_entries(run_id: RunId, entries: Any) -> list[StoredEvent]:
 def decode_raw(run_id: RunId, entries: Any) -> list[StoredEvent]:
     """The events of a reply as the parser gives it, without redis-py's callbacks
     (the lane's): each entry `[id, [name, value, name, value, ...]]`."""
-    return [
-        decode(run_id, entry_id, dict(zip(flat[::2], flat[1::2], strict=True)))
-        for entry_id, flat in entries or ()
-    ]
+    return [_decode_flat(run_id, entry_id, flat) for entry_id, flat in entries or ()]
+
+
+def _decode_flat(run_id: RunId, entry_id: str, flat: list[str]) -> StoredEvent:
+    """An entry of the scripts' layout read by position (replays and live reads
+    decode every event: a dict per entry cost a fifth of it); any other goes
+    through `decode`."""
+    n = len(flat)
+    if (
+        (n == 10 or (n == 18 and flat[4:11:2] == _SOURCE_NAMES))
+        and flat[0] == "timestamp"
+        and flat[2] == "sequence"
+        and flat[n - 6] == "event_category"
+        and flat[n - 4] == "event_action"
+        and flat[n - 2] == "data"
+    ):
+        try:
+            source = None if n == 10 else _source_of(*flat[5:12:2])
+            event = NewEvent(_CATEGORIES[flat[n - 5]], flat[n - 3], source, flat[-1])
+            return StoredEvent(
+                parse_id(entry_id),
+                run_id,
+                int(flat[3]),
+                parse_timestamp(flat[1]),
+                event,
+            )
+        except (KeyError, ValueError):
+            pass  # `decode` says what is wrong
+    return decode(run_id, entry_id, dict(zip(flat[::2], flat[1::2], strict=True)))
+
+
+_CATEGORIES = {category.value: category for category in Category}
+_SOURCE_NAMES = [
+    "source_agent_id", "source_agent_type", "source_agent_name", "source_team_name"
+]  # fmt: skip
+
+
+@functools.lru_cache(maxsize=1024)
+def _source_of(agent_id: str, agent_type: str, name: str, team: str) -> Source:
+    return Source(agent_id, AgentType(agent_type), name, team)
 
 
 def decode(run_id: RunId, entry_id: str, fields: Fields) -> StoredEvent:
@@ -212,9 +249,9 @@ def decode(run_id: RunId, entry_id: str, fields: Fields) -> StoredEvent:
 def _source(fields: Fields) -> Source | None:
     if "source_agent_id" not in fields:
         return None
-    return Source(
+    return _source_of(
         fields["source_agent_id"],
-        AgentType(fields["source_agent_type"]),
+        fields["source_agent_type"],
         fields["source_agent_name"],
         fields["source_team_name"],
     )

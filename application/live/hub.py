@@ -25,8 +25,7 @@ class FanOutHub:
     batch to the run's subscribers and wakes its waiters. Follow a run with
     `subscribe` (pushed batches: the writer loop does the rest) or `wait` (a
     blocking LiveWait, for streams served as plain WSGI bodies). The hub never
-    touches a socket and never calls out while it holds its lock.
-    """
+    touches a socket and never calls out while it holds its lock."""
 
     def __init__(
         self,
@@ -136,6 +135,7 @@ class FanOutHub:
             self._reader.start()
 
     def _read_forever(self) -> None:
+        since = time.perf_counter()
         while True:
             with self._lock:
                 if self._closed:
@@ -151,13 +151,14 @@ class FanOutHub:
                 continue
             self._failure = None
             if found:
-                started = time.perf_counter()
+                idle, started = time.perf_counter() - since, time.thread_time()
                 self._publish(cursors, found)
                 count = sum(len(events) for events in found.values())
-                spent = time.perf_counter() - started
-                delay = self._gather.after_read(count, spent, len(cursors))
+                spent = time.thread_time() - started  # CPU, not waits for a core
+                delay = self._gather.after_read(count, spent, len(cursors), idle)
                 if delay > 0:
                     self._stopping.wait(delay)
+                since = time.perf_counter()  # the reader waits for events from here
 
     def _failed(self, err: Exception) -> None:
         logger.warning("fan-out reader: event log wait failed: %s", err)

@@ -18,12 +18,29 @@ class Batch:
     frames: list[bytes]
     data: bytes
     first: int  # the first event's `event_key`
+    # Read by every subscriber of the run: computed once, here.
+    last: int = -1  # the last event's `event_key`
+    first_sequence: int = 0
+    last_sequence: int = 0
+    terminal: bool = False  # the last event ends the run
 
     @classmethod
     def of(cls, items: list[tuple[StoredEvent, bytes]]) -> Batch:
         frames = [frame for _, frame in items]
-        first = event_key(items[0][0].id) if items else -1
-        return cls([event for event, _ in items], frames, b"".join(frames), first)
+        events = [event for event, _ in items]
+        if not events:
+            return cls(events, frames, b"", -1)
+        head, tail = events[0], events[-1]
+        return cls(
+            events,
+            frames,
+            b"".join(frames),
+            event_key(head.id),
+            event_key(tail.id),
+            head.sequence,
+            tail.sequence,
+            tail.is_terminal,
+        )
 
     def after(self, cursor: int) -> tuple[list[StoredEvent], bytes]:
         """The events after the cursor (an `event_key`) and their frames joined."""

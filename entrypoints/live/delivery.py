@@ -28,7 +28,6 @@ class LiveDelivery:
     def __init__(self, hub: FanOutHub, metrics: Metrics) -> None:
         self._hub = hub
         self._metrics = metrics
-        self._observed: Batch | None = None
         self.loop = WriterLoop(self._ended, self._written)
 
     def serve(
@@ -56,11 +55,8 @@ class LiveDelivery:
         self.loop.close()
 
     def _written(self, batch: Batch) -> None:
-        """Push latency, once per batch (at its first write): the loop writes a
-        batch to all its subscribers in one pass, and an observation costs as
-        much as a write."""
-        if batch is not self._observed and batch.events:
-            self._observed = batch
+        """Push latency, once per batch (at its first write)."""
+        if batch.events:
             stamp = batch.events[0].timestamp_ms / 1000
             self._metrics.push_seconds.observe(max(0.0, time.time() - stamp))
 

@@ -11,7 +11,6 @@ import time
 from collections import deque
 
 from runstream.application.live.subscription import Batch
-from runstream.application.recent_events import event_key
 from runstream.domain.ids import EventId
 from runstream.domain.model import RunId
 from runstream.entrypoints.live.frames import CLOSE_FRAME, gap_frame
@@ -24,6 +23,7 @@ LAST_CHUNK = b"0\r\n\r\n"
 # Once live, a client that stops reading soon fills its socket (and the policy
 # drops it) instead of hiding megabytes in the kernel; a replay runs unbounded.
 SEND_BUFFER = 64 * 1024
+COPY_BYTES = 16 * 1024  # a chunk up to this is framed in one buffer, by copying
 MAX_PARTS = 512  # queued items per write (sendmsg takes at most IOV_MAX buffers)
 
 
@@ -58,6 +58,7 @@ class Subscriber:
         status = b"HTTP/1.1" if chunked else b"HTTP/1.0"
         head = HEAD % status + (b"Transfer-Encoding: chunked\r\n" if chunked else b"")
         self._out: list[bytes] = [head + b"\r\n"]
+        self._out_size = len(self._out[0])  # bytes in `_out`
 
     def queue(
         self, data: bytes, batch: Batch | None = None, last: bool = False
@@ -69,17 +70,22 @@ class Subscriber:
     def offer(self, batch: Batch) -> None:
         """From the hub: queue the batch's events after the cursor, with a `gap`
         frame first when sequences jumped, and `close` after a terminal event."""
-        events, data = batch.after(self.cursor)
-        if not events or self.ended is not None:
+        cursor = self.cursor
+        if batch.last <= cursor or self.ended is not None:
             return
-        first, last = events[0], events[-1]
-        if self.last_sequence is not None and first.sequence > self.last_sequence + 1:
-            data = gap_frame(self.last_id, first.id) + data
-        self.cursor, self.last_sequence = event_key(last.id), last.sequence
-        self.last_id = last.id
-        if last.is_terminal:
+        if batch.first > cursor:  # the whole batch (the usual case)
+            events, data = batch.events, batch.data
+            sequence = batch.first_sequence
+        else:
+            events, data = batch.after(cursor)
+            sequence = events[0].sequence
+        if self.last_sequence is not None and sequence > self.last_sequence + 1:
+            data = gap_frame(self.last_id, events[0].id) + data
+        self.cursor, self.last_sequence = batch.last, batch.last_sequence
+        self.last_id = batch.events[-1].id
+        if batch.terminal:
             data += CLOSE_FRAME
-        self.queue(data, batch, last.is_terminal)
+        self.queue(data, batch, batch.terminal)
 
     def end(self, error: Exception | None) -> None:
         """From the hub: no more events (closing, or the log failed)."""
@@ -91,7 +97,7 @@ class Subscriber:
 
     def backlog(self) -> int:
         """Bytes queued and not written yet."""
-        return self.pushed - self.taken + sum(len(part) for part in self._out)
+        return self.pushed - self.taken + self._out_size
 
     def close(self, reset: bool, reason: str) -> None:
         """Close the socket: reset (the kernel frees unread bytes at once), or
@@ -115,27 +121,48 @@ class Subscriber:
         gone."""
         if not self._out:
             self._take(batches)
+        sock = self.sock
         while self._out:
+            out = self._out
             try:
-                sent = self.sock.sendmsg(self._out)
+                sent = sock.send(out[0]) if len(out) == 1 else sock.sendmsg(out)
             except BlockingIOError:
                 return False
-            now = time.monotonic()
-            self.last_write = self.progress = now
-            if not self._drop_sent(sent):
+            self.last_write = self.progress = time.monotonic()
+            if sent < self._out_size:
+                self._drop_sent(sent)
                 return False
-            self._take(batches)
+            self._out, self._out_size = [], 0
+            if self.inbox:
+                self._take(batches)
         return True
 
     def add_frame(self, frame: bytes) -> None:
         """Queue a frame of the writer loop's own (a heartbeat)."""
-        self._out.append(
-            b"%X\r\n%s\r\n" % (len(frame), frame) if self.chunked else frame
-        )
+        part = b"%X\r\n%s\r\n" % (len(frame), frame) if self.chunked else frame
+        self._out.append(part)
+        self._out_size += len(part)
 
     def _take(self, batches: list[Batch]) -> None:
-        parts: list[bytes] = []
         inbox = self.inbox
+        if len(inbox) == 1 and not self.finishing:  # the usual case: one item
+            data, batch, last = inbox.popleft()
+            size = len(data)
+            self.taken += size
+            if batch is not None:
+                batches.append(batch)
+            if not self.chunked:
+                self._out, self._out_size = [data], size
+            elif size <= COPY_BYTES:  # one buffer: cheaper to send than three
+                part = b"%X\r\n%s\r\n" % (size, data)
+                self._out, self._out_size = [part], len(part)
+            else:
+                head = b"%X\r\n" % size
+                self._out, self._out_size = [head, data, b"\r\n"], size + len(head) + 2
+            if last:
+                self._finish()
+            return
+        parts: list[bytes] = []
         while inbox and len(parts) < MAX_PARTS:
             data, batch, last = inbox.popleft()
             self.taken += len(data)
@@ -143,23 +170,29 @@ class Subscriber:
             if batch is not None:
                 batches.append(batch)
             self.finishing = self.finishing or last
+        size = sum(len(part) for part in parts)
         if parts and self.chunked:  # one chunk, sent from the parts themselves
-            size = sum(len(part) for part in parts)
             parts = [b"%X\r\n" % size, *parts, b"\r\n"]
-        self._out = parts
+            size += len(parts[0]) + 2
+        self._out, self._out_size = parts, size
         if self.finishing and not inbox and not self.done:
-            self.done = True  # after this, only the body's end is left to write
-            if self.chunked:
-                self._out.append(LAST_CHUNK)
+            self._finish()
 
-    def _drop_sent(self, sent: int) -> bool:
-        """Forget what was sent; False when the socket took less than offered."""
+    def _finish(self) -> None:
+        """`close` is taken: only the body's end is left to write."""
+        self.finishing = self.done = True
+        if self.chunked:
+            self._out.append(LAST_CHUNK)
+            self._out_size += len(LAST_CHUNK)
+
+    def _drop_sent(self, sent: int) -> None:
+        """Forget what was sent (less than all of `_out`)."""
         out = self._out
-        while out and sent >= len(out[0]):
+        self._out_size -= sent
+        while sent >= len(out[0]):
             sent -= len(out.pop(0))
-        if out and sent:
+        if sent:
             out[0] = out[0][sent:]
-        return not out
 
 
 def _unscheduled(subscriber: Subscriber) -> None:

@@ -28,7 +28,7 @@ DROPPED = ("slow", "stalled")  # ends that reset the connection (frees its buffe
 
 class WriterLoop:
     """`on_end(subscriber, reason)` is called once per stream, after its socket
-    is closed; `on_batch(batch)` for each live batch a write takes."""
+    is closed; `on_batch(batch)` once per live batch, at its first write."""
 
     def __init__(
         self,
@@ -51,6 +51,7 @@ class WriterLoop:
         self._thread: threading.Thread | None = None
         self._closing = False
         self._blocked: set[Subscriber] = set()  # sockets that took less than offered
+        self._observed: Batch | None = None  # the batch last given to `on_batch`
 
     def add(self, subscriber: Subscriber) -> None:
         """Own the connection from now on; its queued bytes go out at once."""
@@ -88,8 +89,7 @@ class WriterLoop:
             thread = self._thread
         if thread is not None and thread is not threading.current_thread():
             self._poked = True
-            assert self._poll is not None
-            self._poll.poke()
+            self._poll.poke()  # type: ignore[union-attr]
             thread.join(5.0)
         self._end_all()
 
@@ -138,7 +138,11 @@ class WriterLoop:
                 self._write(subscriber)
         now = time.monotonic()
         self._heartbeats(now)
-        self._drop_stalled(now)
+        if self._blocked:  # (only this thread adds to it)
+            with self._lock:
+                stalled = [s for s in self._blocked if now - s.progress > self._stall]
+            for subscriber in stalled:
+                self._end(subscriber, "stalled")
 
     def _write(self, subscriber: Subscriber) -> None:
         if self._by_fd.get(subscriber.fd) is not subscriber:
@@ -150,7 +154,9 @@ class WriterLoop:
             self._end(subscriber, "hung up")
             return
         for batch in batches:
-            self._on_batch(batch)
+            if batch is not self._observed:
+                self._observed = batch
+                self._on_batch(batch)
         if subscriber.wants_room:
             subscriber.room.set()
         if written and subscriber.done:
@@ -180,13 +186,6 @@ class WriterLoop:
                 self._write(subscriber)
                 due = now + subscriber.heartbeat
             heapq.heappush(heap, (max(due, now + 0.001), order, subscriber))
-
-    def _drop_stalled(self, now: float) -> None:
-        with self._lock:
-            blocked = list(self._blocked)
-        for subscriber in blocked:
-            if now - subscriber.progress > self._stall:
-                self._end(subscriber, "stalled")
 
     def _end(self, subscriber: Subscriber, reason: str) -> None:
         with self._lock:

@@ -44,6 +44,18 @@ def test_dear_handling_makes_the_reader_wait_as_long_as_it_handled():
     assert gather.after_read(1, seconds=1.0) == 0.010
 
 
+def test_a_reader_that_mostly_waits_for_events_does_not_gather():
+    gather = AdaptiveGather(cost_share=0.1, max_delay=0.010)
+
+    waiting = [
+        gather.after_read(1, seconds=0.001, runs=10, idle=0.05) for _ in range(5)
+    ]
+    busy = [gather.after_read(1, seconds=0.001, runs=10, idle=0.0) for _ in range(5)]
+
+    assert waiting == [0.0] * 5
+    assert busy[-1] > 0.005  # handling is then most of its time: gather
+
+
 class Recorder:
     """A pushed subscriber: each batch's events, and when it came."""
 

@@ -38,6 +38,16 @@ def test_timestamp_is_utc_iso_with_milliseconds_and_z():
     assert parse_timestamp("2024-01-01T00:00:00.001Z") == 1704067200001
 
 
+@given(st.integers(min_value=0, max_value=253402300799999))
+def test_every_written_timestamp_reads_back_as_written(ms):
+    assert parse_timestamp(format_timestamp(ms)) == ms
+
+
+def test_other_iso_forms_are_still_read():
+    assert parse_timestamp("2024-01-01T00:00:00Z") == 1704067200000
+    assert parse_timestamp("2024-01-01T01:00:00.001+01:00") == 1704067200001
+
+
 def test_envelope_matches_the_contract_example():
     event = parse_new_event(submitted())
     stored = StoredEvent(EventId(1704067200001, 0), 123, 2, 1704067200001, event)
