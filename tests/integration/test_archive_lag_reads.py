@@ -21,8 +21,8 @@ pytestmark = pytest.mark.redis
 
 
 class HeldArchive:
-    """An SQL log whose `store` (the archiver's writes) waits until `release`;
-    its first read after `release_on_read` releases them once it has answered."""
+    """An SQL log whose `store` (the archiver's writes) waits while `released`
+    is clear; with `release_on_read`, its first answer to a reader sets it."""
 
     def __init__(self, log):
         self.log = log
@@ -37,17 +37,19 @@ class HeldArchive:
         assert self.released.wait(10), "the archive was never released"
         return self.log.store(run_id, events)
 
-    def read(self, *args, **kwargs):
-        found = self.log.read(*args, **kwargs)
+    def _answered(self, found):
         if self.release_on_read:
             self.released.set()
         return found
 
+    def info(self, run_id):
+        return self._answered(self.log.info(run_id))
+
+    def read(self, *args, **kwargs):
+        return self._answered(self.log.read(*args, **kwargs))
+
     def read_selected(self, *args, **kwargs):
-        found = self.log.read_selected(*args, **kwargs)
-        if self.release_on_read:
-            self.released.set()
-        return found
+        return self._answered(self.log.read_selected(*args, **kwargs))
 
 
 @pytest.fixture
