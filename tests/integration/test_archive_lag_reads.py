@@ -1,17 +1,24 @@
-"""Reads of the archived composite while its archiver lags behind Redis: a hot
-window trimmed past what the archive copied never shows as a hole in a read
-(seen once under load: a whole-run history of sequences 1-12, then 285 on)."""
+"""Reads while Redis trims what a reader needs: a hot window trimmed past what
+the archive copied never shows as a hole in a read of the archived composite
+(seen once under load: a whole-run history of sequences 1-12, then 285 on), and
+a filtered replay of a trimmed Redis log tells the gap."""
 
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 
 import pytest
 
 from runstream.adapters.redis_stream.codec import stream_key
+from runstream.application.event_selection import EventSelection
+from runstream.application.follow_part import FollowRunPart
+from runstream.application.follow_run import FollowRun, Gap, Idle
+from runstream.application.run_part import RunPart
 from runstream.domain.errors import StorageUnavailable
 from runstream.domain.ids import MAX_ID, MIN_ID
-from tests.factories import new_run_id, started, token
+from runstream.domain.model import RunStatus
+from tests.factories import completed, new_run_id, run, started, token
 from tests.services import require_redis
 from tests.support.redis_backend import _client, redis_log_backend
 from tests.support.sql_backend import sqlite_log_backend
@@ -96,3 +103,53 @@ def test_another_process_never_reads_a_hole_where_its_archive_lags(lagging):
     assert whole == stored[:6]  # what the archive holds, up to its end
     with pytest.raises(StorageUnavailable):
         other.read(run_id, whole[-1].id.successor())
+
+
+class OneFinishedRun:
+    def __init__(self, run_id):
+        self._run = replace(run(), id=run_id, status=RunStatus.COMPLETED)
+
+    def get(self, run_id):
+        assert run_id == self._run.id
+        return self._run
+
+
+class TrimmedWhileRead:
+    """A Redis log whose stream is trimmed to its last `keep` entries as the
+    first selected read begins (after the replay saw the run whole in `info`)."""
+
+    def __init__(self, log, redis, keep):
+        self.log, self._redis, self._keep = log, redis, keep
+
+    def __getattr__(self, name):
+        return getattr(self.log, name)
+
+    def read_selected(self, run_id, *args):
+        if self._keep is not None:
+            key = stream_key(run_id)
+            self._redis.xtrim(key, maxlen=self._keep, approximate=False)
+            self._keep = None
+        return self.log.read_selected(run_id, *args)
+
+
+def test_a_filtered_replay_trimmed_while_read_tells_the_gap_and_skips_nothing():
+    redis = _client(require_redis())
+    log = TrimmedWhileRead(redis_log_backend().make(), redis, keep=4)
+    run_id = new_run_id()
+    stored = log.append(
+        run_id,
+        [started(), *[token(f"t{i}", ("alpha", "beta")[i % 2]) for i in range(9)]],
+    )
+    stored += log.append(run_id, [completed()])
+    part = RunPart(EventSelection.parse(["alpha"], []))
+    runs = OneFinishedRun(run_id)
+    follow = FollowRunPart(lambda live: FollowRun(runs, log, live), log)
+
+    items = [
+        item
+        for item in follow.execute(run_id, None, part, idle_seconds=0.05)
+        if not isinstance(item, Idle)
+    ]
+
+    assert items[0] == Gap(None, stored[-4].id)
+    assert items[1:] == [e for e in stored[-4:] if part.selection.keeps(e)]
