@@ -31,7 +31,8 @@ class RawSelection:
         self._categories = frozenset(category.value for category in categories)
 
     def keeps(self, flat: list[str]) -> bool:
-        if flat[-6] != "event_category":  # not the scripts' layout
+        # Not the scripts' layout (codec.py): read the fields by name.
+        if flat[-6] != "event_category" or flat[-4] != "event_action":
             return self._keeps_fields(dict(zip(flat[::2], flat[1::2], strict=True)))
         category = flat[-5]
         if category == _LIFECYCLE and flat[-3] in TERMINAL_ACTIONS:
