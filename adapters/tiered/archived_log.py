@@ -151,8 +151,8 @@ class ArchivedEventLog:
         if not hot:
             return self._archive.read(run_id, start, end, limit)
         first = (hot[0].id, hot[0].sequence)
-        older, whole = self._older(run_id, start, first, limit, self._archive.read)
-        return (older + hot)[:limit] if whole else older
+        older = self._older(run_id, start, first, limit, self._archive.read)
+        return (older + hot)[:limit]
 
     # --- Never a hole where Redis trimmed what the archive has not copied yet.
 
@@ -163,27 +163,28 @@ class ArchivedEventLog:
         first: tuple[EventId, int],
         limit: int,
         read: RangeRead,
-    ) -> tuple[list[StoredEvent], bool]:
+    ) -> list[StoredEvent]:
         """The archive's events from `start` up to the hot window's `first`
-        (id, sequence), and whether they reach it. Redis may have trimmed what
-        the archiver has not copied yet: this process's archiver is flushed
-        and the archive read again; still short (another process's archiver
-        holds them), the reader gets the archive's part alone (it continues
-        later from there), or StorageUnavailable when that part is empty."""
+        (id, sequence), every one of them (at most `limit`). Redis trims
+        whether or not the archiver copied the entries: when the archive does
+        not reach `first`, this process's archiver is flushed; still short
+        (another process's archiver holds them), StorageUnavailable unless the
+        archive's part fills `limit` (a shorter answer would read as the end
+        of the log, a hole-free join is impossible)."""
         end = _before(first[0])
         if not self._reaches(run_id, first[1]):
             logger.warning("run %s: the archive lags behind Redis; flushing", run_id)
             self.archiver.flush(timeout=5.0)
             if not self._reaches(run_id, first[1]):
                 older = read(run_id, start, end, limit)
-                if older:
-                    return older, False
+                if len(older) >= limit:
+                    return older
                 raise StorageUnavailable(
                     f"run {run_id}: the archive does not hold the events before"
                     f" sequence {first[1]} yet (Redis no longer has them)"
                 )
         # The archive only grows: read now, it holds the whole span.
-        return read(run_id, start, end, limit), True
+        return read(run_id, start, end, limit)
 
     def _reaches(self, run_id: RunId, sequence: int) -> bool:
         """Whether the archive holds the event before `sequence`."""
@@ -236,8 +237,8 @@ class ArchivedEventLog:
         found: list[StoredEvent] = []
         if info.first_sequence != 1 and info.first_id > start:
             first = (info.first_id, info.first_sequence)
-            older, whole = self._older(run_id, start, first, limit, cold)
-            if not whole or len(older) >= limit or end < info.first_id:
+            older = self._older(run_id, start, first, limit, cold)
+            if len(older) >= limit or end < info.first_id:
                 return older[:limit]
             found, start = older, info.first_id
         found += hot(run_id, start, end, limit - len(found))
