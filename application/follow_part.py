@@ -7,10 +7,11 @@ outside the selection and coalesces the replay. Gaps are FollowRun's, found on
 the raw log, so a filtered-out event is never a gap. The terminal event always
 passes the selection, so a filtered stream still ends after it.
 
-On a log that selects events itself (SelectiveEventLog: it never loses its
-oldest events alone, so its replay can have no gap), the replay up to the head
-the log had when the stream began reads the selected events only; FollowRun
-takes over from that head.
+On a log that selects events itself (SelectiveEventLog) and still holds the
+run from its first event, the replay up to the head the log had when the
+stream began reads the selected events only; FollowRun takes over from that
+head (or earlier, from the last event delivered, should the log trim the
+events being read: FollowRun then tells the gap).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from runstream.application.follow_run import (
 from runstream.application.run_part import WHOLE_RUN, RunPart, range_reader
 from runstream.domain.ids import MIN_ID, EventId
 from runstream.domain.model import RunId, StoredEvent
-from runstream.domain.ports import SelectiveEventLog
+from runstream.domain.ports import EventLog, SelectiveEventLog
 
 
 class ReplayEnd:
@@ -89,6 +90,14 @@ def selected_head(
     return info.last_id
 
 
+def holds_from(log: EventLog, run_id: RunId, start: EventId) -> bool:
+    """Whether the log still holds its events from `start` on: checked after a
+    selected read, it tells the read missed nothing (a log that trims its
+    oldest events, a Redis hot window, may have trimmed them meanwhile)."""
+    info = log.info(run_id)
+    return info is not None and (info.first_sequence == 1 or info.first_id <= start)
+
+
 def selected_then_live(
     follow: FollowRun,
     run_id: RunId,
@@ -97,19 +106,24 @@ def selected_then_live(
     options: dict[str, Any],
 ) -> Iterator[FeedItem]:
     """The selected events after `after` up to `head`, then FollowRun's feed
-    after `head` (which ends at once when the replay held the terminal event)."""
-    after, head = span
+    after `head` (which ends at once when the replay held the terminal event).
+    Should the log lose the events being read, FollowRun replays from the last
+    event delivered instead, and tells the gap."""
+    cursor, head = span
     read = range_reader(follow.events, part.selection)
-    start = MIN_ID if after is None else after.successor()
     while True:
+        start = MIN_ID if cursor is None else cursor.successor()
         batch = read(run_id, start, head, REPLAY_PAGE)
+        if not holds_from(follow.events, run_id, start):
+            break
         yield from batch
         if batch and batch[-1].is_terminal:
             return
         if len(batch) < REPLAY_PAGE:
+            cursor = head
             break
-        start = batch[-1].id.successor()
-    yield from follow.execute(run_id, head, **options)
+        cursor = batch[-1].id
+    yield from follow.execute(run_id, cursor, **options)
 
 
 class FollowRunPart:

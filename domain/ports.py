@@ -102,8 +102,9 @@ class SelectiveEventLog(Protocol):
     """An EventLog that reads part of a run where the events are (an SQL WHERE),
     instead of handing every event over to be dropped by the caller.
 
-    Offered only by logs that drop a run's events all at once (expiry), never
-    the oldest ones alone: a reader of part of such a log can find no gap.
+    Like `read`, it answers from what the log still holds: a log that trims
+    its oldest events (Redis's hot window) may lose some while they are read,
+    so a reader that must tell a gap checks `info` after the read.
     """
 
     def read_selected(

@@ -22,6 +22,7 @@ from runstream.domain.errors import StorageUnavailable
 from runstream.domain.ids import MAX_ID, MIN_ID, EventId
 from runstream.domain.model import (
     Appended,
+    Category,
     Idempotency,
     LogInfo,
     NewEvent,
@@ -85,6 +86,18 @@ class DeferredEventLog:
         limit: int = 1000,
     ) -> list[StoredEvent]:
         return self._log().read(run_id, start, end, limit)
+
+    def read_selected(
+        self,
+        run_id: RunId,
+        start: EventId,
+        end: EventId,
+        limit: int,
+        agent_ids: frozenset[str],
+        categories: frozenset[Category],
+    ) -> list[StoredEvent]:
+        log = self._log()
+        return log.read_selected(run_id, start, end, limit, agent_ids, categories)
 
     def wait(
         self, cursors: Mapping[RunId, EventId], timeout: float, limit: int = 1000

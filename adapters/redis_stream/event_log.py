@@ -31,6 +31,7 @@ from runstream.adapters.redis_stream.scripts import (
     STORE,
     STORE_NOTIFY,
 )
+from runstream.adapters.redis_stream.selected import RawSelection, read_selected_raw
 from runstream.adapters.redis_stream.stream_wait import StreamWait
 from runstream.domain.append_plan import AppendPlan
 from runstream.domain.errors import (
@@ -42,6 +43,7 @@ from runstream.domain.ids import MAX_ID, MIN_ID, EventId
 from runstream.domain.log_rules import check_batch_order, new_continuation
 from runstream.domain.model import (
     Appended,
+    Category,
     Idempotency,
     LogInfo,
     NewEvent,
@@ -212,6 +214,30 @@ class RedisStreamEventLog:
             return []
         try:
             return self._reads.range(run_id, str(start), str(end), limit)
+        except REDIS_ERRORS as err:
+            raise _unavailable(err) from err
+
+    def read_selected(
+        self,
+        run_id: RunId,
+        start: EventId,
+        end: EventId,
+        limit: int,
+        agent_ids: frozenset[str],
+        categories: frozenset[Category],
+    ) -> list[StoredEvent]:
+        """`read`, decoding only the entries the selection keeps (selected.py).
+        Like `read`, it holds what the stream keeps: a replay that must see a
+        trimmed beginning checks `info` (follow_part.py)."""
+        if limit <= 0 or (not agent_ids and not categories):
+            return self.read(run_id, start, end, limit)
+        reads = self._reads
+        raw = reads.raw_range if isinstance(reads, LaneReads) else None
+        selection = RawSelection(agent_ids, categories)
+        try:
+            return read_selected_raw(
+                raw, reads.range, run_id, (start, end), limit, selection
+            )
         except REDIS_ERRORS as err:
             raise _unavailable(err) from err
 

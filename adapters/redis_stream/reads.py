@@ -42,6 +42,11 @@ class LaneReads:
         )
         return decode_raw(run_id, found)
 
+    def raw_range(self, run_id: RunId, start: str, end: str, limit: int) -> Any:
+        """The range's entries as the parser gives them, not decoded."""
+        key = stream_key(run_id)
+        return self._lane.call(("XRANGE", key, start, end, "COUNT", str(limit)))
+
     def newest(self, run_id: RunId) -> list[StoredEvent]:
         key = stream_key(run_id)
         return decode_raw(

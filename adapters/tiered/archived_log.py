@@ -19,6 +19,7 @@ from runstream.domain.idempotency import replay
 from runstream.domain.ids import MAX_ID, MIN_ID, EventId
 from runstream.domain.model import (
     Appended,
+    Category,
     Idempotency,
     LogInfo,
     NewEvent,
@@ -27,6 +28,8 @@ from runstream.domain.model import (
 )
 
 logger = logging.getLogger(__name__)
+Events = list[StoredEvent]
+RangeRead = Callable[[RunId, EventId, EventId, int], Events]
 
 
 def _before(position: EventId) -> EventId:
@@ -147,8 +150,107 @@ class ArchivedEventLog:
             return hot
         if not hot:
             return self._archive.read(run_id, start, end, limit)
-        older = self._archive.read(run_id, start, _before(hot[0].id), limit)
+        first = (hot[0].id, hot[0].sequence)
+        older = self._older(run_id, start, first, limit, self._archive.read)
         return (older + hot)[:limit]
+
+    # --- Never a hole where Redis trimmed what the archive has not copied yet.
+
+    def _older(
+        self,
+        run_id: RunId,
+        start: EventId,
+        first: tuple[EventId, int],
+        limit: int,
+        read: RangeRead,
+    ) -> list[StoredEvent]:
+        """The archive's events from `start` up to the hot window's `first`
+        (id, sequence), every one of them (at most `limit`). Redis trims
+        whether or not the archiver copied the entries: when the archive does
+        not reach `first`, this process's archiver is flushed; still short
+        (another process's archiver holds them), StorageUnavailable unless the
+        archive's part fills `limit` (a shorter answer would read as the end
+        of the log, a hole-free join is impossible)."""
+        end = _before(first[0])
+        if not self._reaches(run_id, first[1]):
+            logger.warning("run %s: the archive lags behind Redis; flushing", run_id)
+            self.archiver.flush(timeout=5.0)
+            if not self._reaches(run_id, first[1]):
+                older = read(run_id, start, end, limit)
+                if len(older) >= limit:
+                    return older
+                raise StorageUnavailable(
+                    f"run {run_id}: the archive does not hold the events before"
+                    f" sequence {first[1]} yet (Redis no longer has them)"
+                )
+        # The archive only grows: read now, it holds the whole span.
+        return read(run_id, start, end, limit)
+
+    def _reaches(self, run_id: RunId, sequence: int) -> bool:
+        """Whether the archive holds the event before `sequence`."""
+        info = self._archive.info(run_id)
+        return info is not None and info.last_sequence >= sequence - 1
+
+    def read_selected(
+        self,
+        run_id: RunId,
+        start: EventId,
+        end: EventId,
+        limit: int,
+        agent_ids: frozenset[str],
+        categories: frozenset[Category],
+    ) -> list[StoredEvent]:
+        """`read`'s join, each tier reading only the selected events: the
+        archive up to the hot window, the hot window, the archive after it."""
+        if limit <= 0:
+            return []
+
+        def cold(run_id: RunId, start: EventId, end: EventId, limit: int) -> Events:
+            return self._archive.read_selected(
+                run_id, start, end, limit, agent_ids, categories
+            )
+
+        def hot(run_id: RunId, start: EventId, end: EventId, limit: int) -> Events:
+            return self._hot.read_selected(
+                run_id, start, end, limit, agent_ids, categories
+            )
+
+        for _attempt in range(3):
+            found = self._selected_join(run_id, (start, end), limit, (cold, hot))
+            if found is not None:
+                return found
+        raise StorageUnavailable(f"run {run_id}: the hot window moves too fast")
+
+    def _selected_join(
+        self,
+        run_id: RunId,
+        span: tuple[EventId, EventId],
+        limit: int,
+        reads: tuple[RangeRead, RangeRead],
+    ) -> list[StoredEvent] | None:
+        """One attempt of `read_selected`; None when Redis trimmed the range's
+        start while it was read (its part may have missed events)."""
+        (start, end), (cold, hot) = span, reads
+        info = self._hot.info(run_id)
+        if info is None:
+            return cold(run_id, start, end, limit)
+        found: list[StoredEvent] = []
+        if info.first_sequence != 1 and info.first_id > start:
+            first = (info.first_id, info.first_sequence)
+            older = self._older(run_id, start, first, limit, cold)
+            if len(older) >= limit or end < info.first_id:
+                return older[:limit]
+            found, start = older, info.first_id
+        found += hot(run_id, start, end, limit - len(found))
+        now = self._hot.info(run_id)
+        if now is None or (now.first_sequence != 1 and now.first_id > start):
+            return None
+        if len(found) >= limit or info.last_id >= end:
+            return found
+        if info.last_sequence >= self._known_head(run_id):
+            return found
+        last = max(info.last_id, found[-1].id) if found else info.last_id
+        return found + cold(run_id, last.successor(), end, limit - len(found))
 
     def _known_head(self, run_id: RunId) -> int:
         """The highest acknowledged sequence, the archive's read at most every

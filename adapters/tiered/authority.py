@@ -19,14 +19,15 @@ from typing import Protocol
 from runstream.domain.append_plan import AppendPlan
 from runstream.domain.ids import MAX_ID, EventId
 from runstream.domain.model import Appended, NewEvent, RunId, StoredEvent
-from runstream.domain.ports import EventLog
+from runstream.domain.ports import EventLog, SelectiveEventLog
 
 REMEMBERED_RUNS = 100_000
 PAGE = 1000
 
 
-class HotLog(EventLog, Protocol):
-    """The hot tier: an EventLog that can check an AppendPlan and be re-seeded."""
+class HotLog(EventLog, SelectiveEventLog, Protocol):
+    """The hot tier: an EventLog that can check an AppendPlan and be re-seeded
+    (and reads part of a run itself)."""
 
     def append_planned(
         self, run_id: RunId, events: Sequence[NewEvent], plan: AppendPlan
@@ -40,8 +41,9 @@ class HotLog(EventLog, Protocol):
         ...
 
 
-class ArchiveLog(EventLog, Protocol):
-    """The archive: an EventLog that finds a batch by its idempotency key."""
+class ArchiveLog(EventLog, SelectiveEventLog, Protocol):
+    """The archive: an EventLog that finds a batch by its idempotency key (and
+    reads part of a run itself)."""
 
     def keyed_batch(self, run_id: RunId, key: str, size: int) -> list[StoredEvent]:
         """The `size` events from the one stored with `key`, or []."""

@@ -31,13 +31,14 @@ from runstream.domain.errors import DomainError, StorageUnavailable
 from runstream.domain.ids import MAX_ID, MIN_ID, EventId
 from runstream.domain.model import (
     Appended,
+    Category,
     Idempotency,
     LogInfo,
     NewEvent,
     RunId,
     StoredEvent,
 )
-from runstream.domain.ports import EventLog
+from runstream.domain.ports import EventLog, SelectiveEventLog
 
 logger = logging.getLogger(__name__)
 TRACKED_RUNS = 10_000
@@ -149,6 +150,24 @@ class FailoverEventLog:
         limit: int = 1000,
     ) -> list[StoredEvent]:
         return self._read(lambda log: log.read(run_id, start, end, limit))
+
+    def read_selected(
+        self,
+        run_id: RunId,
+        start: EventId,
+        end: EventId,
+        limit: int,
+        agent_ids: frozenset[str],
+        categories: frozenset[Category],
+    ) -> list[StoredEvent]:
+        """`read` of the selected events, on the tier `read` would use."""
+
+        def select(log: EventLog) -> list[StoredEvent]:
+            if not isinstance(log, SelectiveEventLog):  # the caller selects
+                return log.read(run_id, start, end, limit)
+            return log.read_selected(run_id, start, end, limit, agent_ids, categories)
+
+        return self._read(select)
 
     def wait(
         self, cursors: Mapping[RunId, EventId], timeout: float, limit: int = 1000

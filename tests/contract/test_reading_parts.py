@@ -8,6 +8,7 @@ from dataclasses import replace
 
 import pytest
 
+from runstream.adapters.redis_stream.codec import stream_key
 from runstream.application.event_selection import EventSelection
 from runstream.application.follow_part import FollowRunPart
 from runstream.application.follow_run import FollowRun, Idle
@@ -18,6 +19,9 @@ from runstream.domain.ids import MAX_ID, MIN_ID
 from runstream.domain.model import Category, Run, RunStatus
 from runstream.domain.ports import SelectiveEventLog
 from tests.factories import completed, event, new_run_id, run, started, token
+from tests.services import require_redis
+from tests.support.redis_backend import _client
+from tests.support.tiered_backend import archived_log_backend, failover_log_backend
 
 LOG = [
     started(),
@@ -191,3 +195,47 @@ def test_the_stream_of_a_part_goes_on_live_after_its_replay(event_log, name):
     assert shape(replayed) == expected(stored[:6], part)
     assert shape(live) == shape([e for e in stored[6:] if part.selection.keeps(e)])
     assert live[-1].is_terminal
+
+
+@pytest.fixture(params=["archived", "failover"])
+def trimmed_composite(request):
+    """A finished run on a composite whose Redis window holds only its last 8
+    events (the archive holds them all): reads of part of it cross the tiers."""
+    require_redis()
+    backends = {"archived": archived_log_backend, "failover": failover_log_backend}
+    backend = backends[request.param]()
+    log = backend.make()
+    archived = log if request.param == "archived" else log.primary
+    run_id = new_run_id()
+    stored = log.append(run_id, LOG)
+    assert archived.archiver.flush()
+    redis = _client(require_redis())
+    redis.xtrim(stream_key(run_id), minid=str(stored[-8].id), approximate=False)
+    yield log, run_id, stored
+    backend.purge([run_id])
+
+
+@pytest.mark.redis
+@pytest.mark.parametrize("selection", SELECTIONS, ids=["agent", "category", "both"])
+def test_a_selected_read_crosses_the_hot_window_of_a_composite(
+    trimmed_composite, selection
+):
+    log, run_id, stored = trimmed_composite
+    keeps = EventSelection(*selection).keeps
+
+    for start in (MIN_ID, stored[3].id, stored[-8].id, stored[-3].id):
+        kept = [e for e in stored if e.id >= start and keeps(e)]
+        for limit in (1000, 3, 1):
+            found = log.read_selected(run_id, start, MAX_ID, limit, *selection)
+            assert found == kept[:limit], (start, limit)
+    assert log.read(run_id) == stored
+
+
+@pytest.mark.redis
+@pytest.mark.parametrize("name", sorted(PARTS))
+def test_history_and_stream_of_a_part_cross_the_hot_window(trimmed_composite, name):
+    log, run_id, stored = trimmed_composite
+    part = PARTS[name]
+
+    assert shape(history(log, run_id, part, 2)) == expected(stored, part)
+    assert shape(feed(log, run_id, part)) == expected(stored, part)
