@@ -70,7 +70,7 @@ def failover_tiers(
     failover = FailoverEventLog(
         archived,
         cold,
-        before_failover=archiver.flush,
+        before_failover=archived.flush,
         primary_head=hot.info,
         record=record,
     )

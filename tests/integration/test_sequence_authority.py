@@ -107,3 +107,43 @@ def test_a_key_whose_batch_left_the_hot_window_is_found_in_the_archive(redis):
 
     assert again.replayed and list(again) == list(first)
     assert [e.sequence for e in log.read(run_id)] == [1, 2, 3, 4]
+
+
+@pytest.mark.redis
+def test_a_keyed_retry_answered_from_redis_queues_the_batch_for_the_archive(redis):
+    hot, cold = redis_log_backend(), sqlite_log_backend()
+    log = archived(hot.make(), cold.make())
+    run_id = new_run_id()
+    before = log.append(run_id, [started()])
+    request = Idempotency("reply-lost", "digest")
+    first = hot.make().append(run_id, [token("x")], request)
+
+    again = log.append(run_id, [token("x")], request)
+    assert log.archiver.flush()
+    redis.delete(stream_key(run_id))
+
+    assert again.replayed and list(again) == list(first)
+    assert log.read(run_id) == before + first
+
+
+@pytest.mark.redis
+def test_an_event_a_follower_was_served_outlives_redis_losing_it_unarchived(redis):
+    hot, cold = redis_log_backend(), sqlite_log_backend()
+    appender, server = (
+        archived(hot.make(), cold.make()),
+        archived(hot.make(), cold.make()),
+    )
+    run_id = new_run_id()
+    before = appender.append(run_id, [started(), token()])
+    assert appender.archiver.flush()
+    request = Idempotency("reply-lost", "digest")
+    unanswered = hot.make().append(run_id, [token("x")], request)
+    served = server.wait({run_id: before[-1].id}, timeout=5)
+    redis.delete(stream_key(run_id))
+
+    assert server.flush()
+    retried = appender.append(run_id, [token("x")], request)
+
+    assert served == {run_id: list(unanswered)}
+    assert retried.replayed and list(retried) == list(unanswered)
+    assert appender.read(run_id) == before + unanswered
