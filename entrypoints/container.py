@@ -80,7 +80,11 @@ class Container(containers.DeclarativeContainer):
             event_logs.archived_tiers, redis_event_log, sql_event_log
         ),
         failover=providers.Singleton(
-            event_logs.failover_tiers, redis_event_log, sql_event_log, tier_record
+            event_logs.failover_tiers,
+            redis_event_log,
+            sql_event_log,
+            tier_record,
+            config.redis.timeout,
         ),
     )
     event_log = tiers.provided.log
