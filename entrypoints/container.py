@@ -102,6 +102,7 @@ class Container(containers.DeclarativeContainer):
         leases=run_repository,
         events=event_log,
         owner=providers.Callable(member_id),
+        lease_seconds=config.runs.lease_seconds,
         idle_seconds=config.runs.external_idle_seconds,
     )
     run_manager = providers.Singleton(

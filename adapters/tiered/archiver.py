@@ -16,6 +16,7 @@ from runstream.domain.ports import EventLog
 
 logger = logging.getLogger(__name__)
 PAGE = 1000
+GAP_SECONDS = 15.0
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,7 @@ class Archiver:
         self._thread: threading.Thread | None = None
         self._stopping = False
         self._stop_requested = threading.Event()
+        self._gap_since: dict[RunId, float] = {}
 
     def start(self) -> None:
         """Start the copying thread (once; never again after `stop`)."""
@@ -194,7 +196,23 @@ class Archiver:
                 self._counts["archived"] += self._archive.store(run_id, batch)
             except InvalidRequest:
                 self._repair(run_id)
+                self._keep(run_id, events[start:])
                 return
+
+    def _keep(self, run_id: RunId, events: list[StoredEvent]) -> None:
+        """Store what the hot log could not give back (it lost events): the gap
+        before it is waited for (another process's archive may queue it) up to
+        GAP_SECONDS, then the events are given up (logged)."""
+        try:
+            ordered = sorted({e.id: e for e in events}.values(), key=lambda e: e.id)
+            self._counts["archived"] += self._archive.store(run_id, ordered)
+        except InvalidRequest as err:
+            since = self._gap_since.setdefault(run_id, time.monotonic())
+            if time.monotonic() - since < GAP_SECONDS:
+                raise StorageUnavailable(f"{err}; waiting for the gap") from err
+            del self._gap_since[run_id]
+            raise
+        self._gap_since.pop(run_id, None)
 
     def _repair(self, run_id: RunId) -> None:
         """Copy whatever the archive lacks of the run from the hot log."""

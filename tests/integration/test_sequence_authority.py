@@ -3,6 +3,8 @@ deleted by hand or trimmed, with and without the SQL archive."""
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from runstream.adapters.redis_stream.codec import stored_fields, stream_key
@@ -18,6 +20,7 @@ from runstream.domain.ids import EventId
 from runstream.domain.model import Idempotency, StoredEvent
 from tests.factories import new_run_id, started, token
 from tests.services import require_redis
+from tests.support.polling import wait_until
 from tests.support.redis_backend import _client, redis_log_backend
 from tests.support.sql_backend import sqlite_log_backend
 from tests.support.tiered_backend import archived
@@ -147,3 +150,40 @@ def test_an_event_a_follower_was_served_outlives_redis_losing_it_unarchived(redi
     assert served == {run_id: list(unanswered)}
     assert retried.replayed and list(retried) == list(unanswered)
     assert appender.read(run_id) == before + unanswered
+
+
+class HeldArchive:
+    """The archive, its `store` held until `released` is set."""
+
+    def __init__(self, log) -> None:
+        self.log, self.released = log, threading.Event()
+        self.released.set()
+
+    def __getattr__(self, name):
+        return getattr(self.log, name)
+
+    def store(self, run_id, events):
+        assert self.released.wait(10)
+        return self.log.store(run_id, events)
+
+
+@pytest.mark.redis
+def test_queued_events_that_redis_lost_wait_for_the_gap_before_them(redis):
+    hot, cold = redis_log_backend(), sqlite_log_backend().make()
+    held_a, held_b = HeldArchive(cold), HeldArchive(cold)
+    a, b = archived(hot.make(), held_a), archived(hot.make(), held_b)
+    run_id = new_run_id()
+    first = a.append(run_id, [started()])
+    assert a.archiver.flush()
+    held_a.released.clear()
+    held_b.released.clear()
+    from_b = b.append(run_id, [token("b")])
+    from_a = a.append(run_id, [token("a")])
+    redis.delete(stream_key(run_id))
+
+    held_a.released.set()
+    wait_until(lambda: a.archiver.stats().repairs >= 1, "a's archive finds the gap")
+    held_b.released.set()
+
+    assert b.archiver.flush(10) and a.archiver.flush(10)
+    assert cold.read(run_id) == first + from_b + from_a
