@@ -76,7 +76,9 @@ def failover_tiers(
     failover = FailoverEventLog(
         archived,
         cold,
-        before_failover=archived.flush,
+        # Bounded well below the 5 s after which a silent process is no
+        # longer waited for: it beats again between two attempts.
+        before_failover=lambda: archived.flush(2.0),
         primary_head=hot.info,
         record=record,
         timing=FleetTiming(in_flight=redis_timeout + 1.0),

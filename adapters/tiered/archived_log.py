@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 
@@ -98,13 +97,11 @@ class ArchivedEventLog:
 
     def flush(self, timeout: float = 5.0) -> bool:
         """Archive what is queued and what was served lately (before a switch
-        of tiers, or once Redis lost events); False if the queue was not."""
-        deadline = time.monotonic() + timeout
+        of tiers, or once Redis lost events), within 1.5 x `timeout`; False if
+        the queue was not."""
         flushed = self.archiver.flush(timeout)
         archive_observed(
-            self._archive,
-            self._observed.recent(self._heads.floor),
-            min(2.0, deadline - time.monotonic()),
+            self._archive, self._observed.recent(self._heads.floor), timeout / 2
         )
         return flushed
 

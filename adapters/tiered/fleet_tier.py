@@ -159,7 +159,10 @@ class FleetTier:
         """One heartbeat: probe Redis, report, take the next step if due."""
         try:
             self._probe()
-            self._redis_ok_ms = wall_ms()
+            now = wall_ms()
+            if now - self._redis_ok_ms > self.timing.unseen * 1000:
+                self._failed_ms = now  # it may have restarted unseen
+            self._redis_ok_ms = now
         except StorageUnavailable:
             self._failed_ms = wall_ms()
         self._beat()
@@ -201,9 +204,11 @@ class FleetTier:
         """SQL takes appends once no cached Redis lease can still be acted on
         and every live process's archive holds what Redis acknowledged; a
         process reaching Redis since the switch began aborts it."""
-        if self._flushed_epoch < state.epoch and self._flush() is not False:
-            self._flushed_epoch = state.epoch
-            self._beat()
+        if self._flushed_epoch < state.epoch:
+            self._beat()  # alive, though the flush may outlast a beat or two
+            if self._flush() is not False:
+                self._flushed_epoch = state.epoch
+                self._beat()
         now = wall_ms()
         alive = self.record.members(now - int(self.timing.gone * 1000))
         answered = any(m.redis_ok_ms > state.since_ms for m in alive)

@@ -19,9 +19,10 @@ from runstream.adapters.tiered.tier_record import (
     LocalTierRecord,
 )
 from runstream.domain.errors import StorageUnavailable
+from tests.support.polling import wait_until
 
 FAST = FleetTiming(lease=0.05, beat=0.01, healthy=5.0, gone=5.0, in_flight=0.0,
-                   settle=0.2)  # fmt: skip
+                   settle=0.2, unseen=0.3)  # fmt: skip
 
 
 class Process:
@@ -209,5 +210,18 @@ def test_after_a_failback_a_redis_failure_makes_the_next_loss_a_barrier_again(re
 
     with pytest.raises(StorageUnavailable):
         a.tier.redis_lost("lost again")
+
+    assert record.read().epoch == epoch + 1
+
+
+def test_redis_unseen_for_a_while_makes_the_next_loss_a_barrier_again(record):
+    a = after_a_barrier(record)
+    epoch = record.read().epoch
+    unseen_from = time.monotonic()
+    wait_until(lambda: time.monotonic() - unseen_from > FAST.unseen, "a while")
+    a.tier.tick()
+
+    with pytest.raises(StorageUnavailable):
+        a.tier.redis_lost("lost while nobody looked")
 
     assert record.read().epoch == epoch + 1
