@@ -203,9 +203,20 @@ class Archiver:
         """Store what the hot log could not give back (it lost events): the gap
         before it is waited for (another process's archive may queue it) up to
         GAP_SECONDS, then the events are given up (logged)."""
+        ordered = sorted({e.id: e for e in events}.values(), key=lambda e: e.id)
         try:
-            ordered = sorted({e.id: e for e in events}.values(), key=lambda e: e.id)
-            self._counts["archived"] += self._archive.store(run_id, ordered)
+            # Each unbroken stretch on its own: another process's queue may
+            # wait for the first while this one waits for a later gap.
+            start = 0
+            for end in range(1, len(ordered) + 1):
+                if (
+                    end == len(ordered)
+                    or ordered[end].sequence != ordered[end - 1].sequence + 1
+                ):
+                    self._counts["archived"] += self._archive.store(
+                        run_id, ordered[start:end]
+                    )
+                    start = end
         except InvalidRequest as err:
             since = self._gap_since.setdefault(run_id, time.monotonic())
             if time.monotonic() - since < GAP_SECONDS:

@@ -187,3 +187,27 @@ def test_queued_events_that_redis_lost_wait_for_the_gap_before_them(redis):
 
     assert b.archiver.flush(10) and a.archiver.flush(10)
     assert cold.read(run_id) == first + from_b + from_a
+
+
+@pytest.mark.redis
+def test_two_queues_each_missing_events_of_the_other_both_reach_the_archive(redis):
+    hot, cold = redis_log_backend(), sqlite_log_backend().make()
+    held_a, held_b = HeldArchive(cold), HeldArchive(cold)
+    a, b = archived(hot.make(), held_a), archived(hot.make(), held_b)
+    run_id = new_run_id()
+    first = a.append(run_id, [started()])
+    assert a.archiver.flush()
+    held_a.released.clear()
+    held_b.released.clear()
+    a.append(new_run_id(), [started()])  # each archiver busy: the next queue up
+    b.append(new_run_id(), [started()])
+    appended = []
+    for n in range(4):
+        appended += (a if n % 2 == 0 else b).append(run_id, [token(str(n))])
+    redis.delete(stream_key(run_id))
+
+    held_a.released.set()
+    held_b.released.set()
+
+    assert a.archiver.flush(10) and b.archiver.flush(10)
+    assert cold.read(run_id) == first + appended
