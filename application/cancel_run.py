@@ -17,7 +17,7 @@ class CancelRun:
         self,
         runs: RunRepository,
         events: EventLog,
-        on_cancel: Callable[[RunId], bool] | None = None,
+        on_cancel: Callable[[RunId, Idempotency | None], bool] | None = None,
     ) -> None:
         self._runs = runs
         self._events = events
@@ -33,12 +33,16 @@ class CancelRun:
         repeats the `idempotency` key that ended it (then `replayed`).
 
         A run executed in this process is asked to stop and ends itself with
-        `lifecycle.cancelled` once its pending events are written; any other run
-        is ended here.
+        `lifecycle.cancelled` (carrying the key) once its pending events are
+        written; any other run is ended here.
         """
         run = visible_run(self._runs, run_id, tenant)
         here = self._on_cancel
-        if not run.status.is_terminal and here is not None and here(run_id):
+        if (
+            not run.status.is_terminal
+            and here is not None
+            and here(run_id, idempotency)
+        ):
             return Ended(self._runs.get(run_id))
         return end_run(
             self._runs, self._events, run, RunStatus.CANCELLED, idempotency=idempotency

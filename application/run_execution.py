@@ -11,7 +11,7 @@ from runstream.application.ending import end_run
 from runstream.application.event_writer import EventWriter
 from runstream.application.run_tally import RunTally
 from runstream.domain.errors import DomainError, RunNotActive, StorageUnavailable
-from runstream.domain.model import JsonValue, Run, RunStatus, utc_now
+from runstream.domain.model import Idempotency, JsonValue, Run, RunStatus, utc_now
 from runstream.domain.ports import EventLog, Executor, RunRepository
 
 logger = logging.getLogger(__name__)
@@ -42,6 +42,9 @@ class Execution:
     ) -> None:
         self.run = run
         self.cancel = threading.Event()
+        # The Idempotency-Key of the cancel that stopped the run: its terminal
+        # event carries it, so a retry of that cancel answers as the first did.
+        self.cancel_key: Idempotency | None = None
         self.done = threading.Event()
         self.interrupted = False
         self._executor = executor
@@ -100,6 +103,7 @@ class Execution:
                     result=outcome.result,
                     error=outcome.error,
                     statistics=statistics,
+                    idempotency=self._key_of(outcome.status),
                 )
                 return outcome.status
             except RunNotActive:
@@ -110,6 +114,9 @@ class Execution:
                     break
         logger.error("run %s: gave up ending it as %s", self.run.id, outcome.status)
         return RunStatus.RUNNING
+
+    def _key_of(self, status: RunStatus) -> Idempotency | None:
+        return self.cancel_key if status is RunStatus.CANCELLED else None
 
     def _closed_already(self, status: RunStatus) -> RunStatus:
         """An earlier attempt's terminal event landed though its reply was lost

@@ -15,7 +15,7 @@ from runstream.application.run_execution import Execution
 from runstream.application.run_sweeper import RunSweeper
 from runstream.application.start_run import RunRequest, StartRun
 from runstream.domain.errors import InvalidRequest, RunNotActive, StorageUnavailable
-from runstream.domain.model import JsonValue, Run, RunId, RunStatus
+from runstream.domain.model import Idempotency, JsonValue, Run, RunId, RunStatus
 from runstream.domain.ports import EventLog, Executor, RunRepository
 
 logger = logging.getLogger(__name__)
@@ -107,14 +107,17 @@ class RunManager:
         ).start()
         return run
 
-    def cancel(self, run_id: RunId) -> bool:
+    def cancel(self, run_id: RunId, idempotency: Idempotency | None = None) -> bool:
         """Ask an in-process run to stop; False if this process does not run it.
-        Waits up to `cancel_wait` seconds for the run to end."""
+        Waits up to `cancel_wait` seconds for the run to end. The first cancel's
+        `idempotency` key goes with the run's `lifecycle.cancelled`."""
         with self._lock:
             execution = self._active.get(run_id)
-        if execution is None:
-            return False
-        execution.cancel.set()
+            if execution is None:
+                return False
+            if not execution.cancel.is_set():
+                execution.cancel_key = idempotency
+            execution.cancel.set()
         execution.done.wait(self._cancel_wait)
         return True
 

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from runstream.application.ending import end_run
+from runstream.application.periodic import Periodic
 from runstream.domain.errors import DomainError, InvalidTransition, RunNotActive
 from runstream.domain.leases import RunLeases
 from runstream.domain.model import Run, RunId, RunStatus, utc_now
@@ -52,8 +53,9 @@ class RunSweeper:
         self._clock = clock
         self._lock = threading.Lock()
         self._owned: set[RunId] = set()
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._periodic = Periodic(
+            "run-sweeper", lease_seconds / 4, self.tick, self._round_failed
+        )
         self._idle_checked = float("-inf")
 
     def claim(self, run_id: RunId) -> None:
@@ -66,19 +68,11 @@ class RunSweeper:
             self._owned.discard(run_id)
 
     def start(self) -> None:
-        if self._thread is None:
-            self._thread = threading.Thread(
-                target=self._loop, name="run-sweeper", daemon=True
-            )
-            self._thread.start()
+        self._periodic.start()
 
     def stop(self, timeout: float = 5.0) -> bool:
         """True if the sweeper thread ended within `timeout`."""
-        self._stopping.set()
-        if self._thread is None:
-            return True
-        self._thread.join(timeout)
-        return not self._thread.is_alive()
+        return self._periodic.stop(timeout)
 
     def tick(self) -> int:
         """Renew this process's leases, then end lost runs; how many were ended."""
@@ -104,13 +98,11 @@ class RunSweeper:
         self._idle_checked = time.monotonic()
         return True
 
-    def _loop(self) -> None:
-        interval = self._lease.total_seconds() / 4
-        while not self._stopping.wait(interval):
-            try:
-                self.tick()
-            except DomainError as err:
-                logger.warning("run sweep failed; retrying: %s", err)
+    def _round_failed(self, err: Exception) -> None:
+        if isinstance(err, DomainError):
+            logger.warning("run sweep failed; retrying: %s", err)
+        else:
+            logger.error("run sweep failed; retrying", exc_info=err)
 
     def _renew(self, run_ids: list[RunId]) -> None:
         try:

@@ -6,6 +6,7 @@ seeded random schedule of faults. At the end every run must be one log.
     .venv/bin/python -m benchmarks.chaos --minutes 10 --seed 7
     .venv/bin/python -m benchmarks.chaos --seconds 60 --seed 7 \
         --faults redis_sigstop,service_kill
+    .venv/bin/python -m benchmarks.chaos --minutes 3 --seed 5 --cluster
 
 Exit status 1 if any run breaks a guarantee of docs/contract.md §4 ("Guarantees
 in any deployment"); every violation is printed with its run and sequence.
@@ -22,7 +23,7 @@ from collections import Counter
 
 from benchmarks.chaos_check import check_runs
 from benchmarks.chaos_clients import Producer, RunRecord, Tally, request
-from benchmarks.chaos_faults import FAULTS, Deployment, deployment
+from benchmarks.chaos_faults import CLUSTER_FAULTS, FAULTS, Deployment, deployment
 
 SIMULATED = {"teams": 1, "workers_per_team": 2, "tokens_per_worker": 60,
              "chunk_delay_ms": 20}  # fmt: skip
@@ -35,12 +36,17 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     length.add_argument("--seconds", type=float)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--producers", type=int, default=3)
-    parser.add_argument("--faults", default=",".join(FAULTS),
-                        help="comma-separated kinds: " + ", ".join(FAULTS))  # fmt: skip
+    parser.add_argument("--cluster", action="store_true",
+                        help="a 3-master Redis Cluster, a replica each")  # fmt: skip
+    parser.add_argument("--faults", help="comma-separated kinds: "
+                        + ", ".join(FAULTS) + "; with --cluster: "
+                        + ", ".join(CLUSTER_FAULTS) + " (default: all)")  # fmt: skip
     args = parser.parse_args(argv)
     args.duration = args.seconds or (args.minutes or 1.0) * 60
-    args.kinds = [kind for kind in args.faults.split(",") if kind]
-    unknown = set(args.kinds) - set(FAULTS)
+    args.faults_of = CLUSTER_FAULTS if args.cluster else FAULTS
+    args.kinds = [kind for kind in (args.faults or "").split(",") if kind]
+    args.kinds = args.kinds or list(args.faults_of)
+    unknown = set(args.kinds) - set(args.faults_of)
     if unknown:
         parser.error(f"unknown faults: {', '.join(sorted(unknown))}")
     return args
@@ -53,7 +59,7 @@ def inject(dep: Deployment, args: argparse.Namespace, rng: random.Random) -> lis
         time.sleep(rng.uniform(2.0, 5.0))
         kind = rng.choice(args.kinds)
         at, length = time.monotonic() - began, rng.uniform(1.0, 5.0)
-        what = FAULTS[kind](dep, rng, length)
+        what = args.faults_of[kind](dep, rng, length)
         schedule.append(f"{at:7.1f}s  {length:4.1f}s  {kind:20} {what}")
         print(schedule[-1], flush=True)
     return schedule
@@ -72,8 +78,10 @@ def start_simulated(dep: Deployment, rng: random.Random, stop: threading.Event,
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     rng, tally, stop = random.Random(args.seed), Tally(), threading.Event()
-    print(f"chaos: {args.duration:.0f} s, seed {args.seed}, faults {args.kinds}")
-    with deployment() as dep:
+    shape = "a 3-master cluster" if args.cluster else "one Redis"
+    print(f"chaos: {args.duration:.0f} s on {shape}, seed {args.seed}, "
+          f"faults {args.kinds}")  # fmt: skip
+    with deployment(args.cluster) as dep:
         producers = [
             Producer(f"p{n}", dep.urls, args.seed * 100 + n, tally)
             for n in range(args.producers)

@@ -1,5 +1,6 @@
-"""The chaos checker's deployment (two service processes, one Redis, one
-MariaDB database, TCP proxies in between) and the faults it injects."""
+"""The chaos checker's deployment (two service processes, one Redis or a
+3-master Redis Cluster with a replica each, one MariaDB database, TCP proxies
+in between) and the faults it injects."""
 
 from __future__ import annotations
 
@@ -13,19 +14,24 @@ from pathlib import Path
 from tests.services import require_mysql
 from tests.support.fleet_harness import kill_hard, migrated_mysql_database
 from tests.support.live_server import LiveServer
+from tests.support.redis_cluster import LocalCluster
 from tests.support.redis_server import RedisServer
 from tests.support.tcp_proxy import TcpProxy
 
 REDIS_TIMEOUT = "0.5"
+# On the cluster an append is acknowledged once a replica has it as well.
+CLUSTER = {"RUNSTREAM_REDIS_CLUSTER": "1", "RUNSTREAM_REDIS_MIN_REPLICAS": "1",
+           "RUNSTREAM_REDIS_REPLICA_TIMEOUT_MS": "250"}  # fmt: skip
 
 
 class Deployment:
-    """Process 0 reaches Redis through `redis_link` (cut alone by a fault); both
-    reach MariaDB through `db_link`."""
+    """On one Redis, process 0 reaches it through `redis_link` (cut alone by a
+    fault); on a cluster both reach every node directly (a cluster client
+    learns the nodes' own addresses). Both reach MariaDB through `db_link`."""
 
-    def __init__(self, redis: RedisServer, database: str) -> None:
-        self.redis = redis
-        self.redis_link = TcpProxy(("127.0.0.1", redis.port))
+    def __init__(
+        self, database: str, redis: RedisServer | None, cluster: LocalCluster | None
+    ) -> None:
         self.db_link = TcpProxy(("127.0.0.1", 3306))
         proxied = database.replace("127.0.0.1:3306", f"127.0.0.1:{self.db_link.port}")
         shared = {
@@ -35,14 +41,25 @@ class Deployment:
             "RUNSTREAM_DATABASE_URL": proxied,
             "RUNSTREAM_REDIS_TIMEOUT_SECONDS": REDIS_TIMEOUT,
         }
-        self.envs = [
-            {
-                **shared,
-                "RUNSTREAM_REDIS_URL": f"redis://127.0.0.1:{self.redis_link.port}/0",
-            },
-            {**shared, "RUNSTREAM_REDIS_URL": redis.url},
-        ]
+        self._redis, self.cluster = redis, cluster
+        if cluster is not None:
+            seeds = ",".join(node.url for node in cluster.nodes)
+            self.envs = [{**shared, **CLUSTER, "RUNSTREAM_REDIS_URL": seeds}] * 2
+        else:
+            assert redis is not None
+            self.redis_link = TcpProxy(("127.0.0.1", redis.port))
+            link = f"redis://127.0.0.1:{self.redis_link.port}/0"
+            self.envs = [
+                {**shared, "RUNSTREAM_REDIS_URL": link},
+                {**shared, "RUNSTREAM_REDIS_URL": redis.url},
+            ]
         self.servers = [LiveServer(env) for env in self.envs]
+
+    @property
+    def redis(self) -> RedisServer:
+        """The one Redis (the single-server faults only run without a cluster)."""
+        assert self._redis is not None
+        return self._redis
 
     def urls(self) -> list[str]:
         return [s.url for s in self.servers if s.process.poll() is None]
@@ -55,18 +72,22 @@ class Deployment:
     def close(self) -> None:
         for server in self.servers:
             server.stop()
-        self.redis_link.close()
+        if self.cluster is None:
+            self.redis_link.close()
         self.db_link.close()
 
 
 @contextlib.contextmanager
-def deployment() -> Iterator[Deployment]:
+def deployment(cluster: bool = False) -> Iterator[Deployment]:
     require_mysql()
-    with (
-        RedisServer(appendonly=True) as redis,
-        migrated_mysql_database() as database,
-    ):
-        built = Deployment(redis, database)
+    with contextlib.ExitStack() as stack:
+        database = stack.enter_context(migrated_mysql_database())
+        if cluster:
+            nodes = LocalCluster(masters=3, replicas=1, node_timeout_ms=1000)
+            built = Deployment(database, None, stack.enter_context(nodes))
+        else:
+            redis = stack.enter_context(RedisServer(appendonly=True))
+            built = Deployment(database, redis, None)
         try:
             yield built
         finally:
@@ -121,11 +142,28 @@ def service_killed(dep: Deployment, rng: random.Random, d: float) -> str:
     return f"process {index} kill -9, restarted"
 
 
-FAULTS: dict[str, Callable[[Deployment, random.Random, float], str]] = {
+def cluster_master_killed(dep: Deployment, rng: random.Random, d: float) -> str:
+    assert dep.cluster is not None
+    victim = rng.choice(dep.cluster.masters())
+    dep.cluster.kill(victim)
+    dep.cluster.await_failover(victim, timeout=60)
+    time.sleep(d)
+    victim.start()  # back as its successor's replica: WAIT 1 succeeds again
+    dep.cluster.await_healthy(60)
+    return f"cluster master :{victim.port} kill -9, replaced, back as a replica"
+
+
+Fault = Callable[[Deployment, random.Random, float], str]
+FAULTS: dict[str, Fault] = {
     "redis_restart_aof": redis_restarted_with_aof,
     "redis_restart_empty": redis_restarted_empty,
     "redis_sigstop": redis_frozen,
     "redis_link_cut": redis_link_cut,
+    "mariadb_cut": mariadb_cut,
+    "service_kill": service_killed,
+}
+CLUSTER_FAULTS: dict[str, Fault] = {
+    "cluster_master_kill": cluster_master_killed,
     "mariadb_cut": mariadb_cut,
     "service_kill": service_killed,
 }

@@ -126,6 +126,7 @@ SETTINGS: tuple[tuple[str, str, Callable[[str, str], Any], str], ...] = (
         _number(float, 0.01),
         "sse.heartbeat",
     ),
+    ("RUNSTREAM_RUN_LEASE_SECONDS", "10", _number(float, 1.0), "runs.lease_seconds"),
     (
         "RUNSTREAM_EXTERNAL_RUN_IDLE_SECONDS",
         "86400",

@@ -80,7 +80,11 @@ class Container(containers.DeclarativeContainer):
             event_logs.archived_tiers, redis_event_log, sql_event_log
         ),
         failover=providers.Singleton(
-            event_logs.failover_tiers, redis_event_log, sql_event_log, tier_record
+            event_logs.failover_tiers,
+            redis_event_log,
+            sql_event_log,
+            tier_record,
+            config.redis.timeout,
         ),
     )
     event_log = tiers.provided.log
@@ -98,6 +102,7 @@ class Container(containers.DeclarativeContainer):
         leases=run_repository,
         events=event_log,
         owner=providers.Callable(member_id),
+        lease_seconds=config.runs.lease_seconds,
         idle_seconds=config.runs.external_idle_seconds,
     )
     run_manager = providers.Singleton(

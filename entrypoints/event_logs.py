@@ -15,6 +15,7 @@ from runstream.adapters.in_memory.event_log import InMemoryEventLog
 from runstream.adapters.tiered.archived_log import ArchivedEventLog
 from runstream.adapters.tiered.archiver import Archiver
 from runstream.adapters.tiered.failover import FailoverEventLog
+from runstream.adapters.tiered.fleet_timing import FleetTiming
 from runstream.adapters.tiered.tier_record import TierRecord
 from runstream.domain.ports import EventLog
 
@@ -59,20 +60,28 @@ def archived_tiers(hot: DeferredEventLog, cold: SqlEventLog) -> EventLogTiers:
 
 
 def failover_tiers(
-    hot: DeferredEventLog, cold: SqlEventLog, record: TierRecord
+    hot: DeferredEventLog,
+    cold: SqlEventLog,
+    record: TierRecord,
+    redis_timeout: float = 2.0,
 ) -> EventLogTiers:
     """Before failing over, the archive is flushed, so the fallback holds every
     event the primary acknowledged; `hot.info` tells what Redis itself holds
     (the archived log's own `info` would answer from the archive). `record`
-    holds the fleet's one decision of which tier takes appends."""
+    holds the fleet's one decision of which tier takes appends; a Redis write
+    already sent lands within `redis_timeout` plus the append script's 1 s of
+    clock skew, or never."""
     archiver = Archiver(hot, cold, on_finished=hot.finish)
     archived = ArchivedEventLog(hot, cold, archiver)
     failover = FailoverEventLog(
         archived,
         cold,
-        before_failover=archiver.flush,
+        # Bounded well below the 5 s after which a silent process is no
+        # longer waited for: it beats again between two attempts.
+        before_failover=lambda: archived.flush(2.0),
         primary_head=hot.info,
         record=record,
+        timing=FleetTiming(in_flight=redis_timeout + 1.0),
     )
     archived.on_behind = failover.fleet.redis_lost
     return EventLogTiers(failover, archiver, failover)

@@ -2,15 +2,15 @@
 deadline at shutdown.
 
 A component joins by being listed in the container's `background` Resource;
-anything with `start()` and a bounded `stop(timeout)` fits.
+anything with `start()` and a bounded `stop(timeout)` fits (a periodic round of
+work is `runstream.application.periodic.Periodic`).
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from typing import Protocol
 
 logger = logging.getLogger(__name__)
@@ -61,40 +61,3 @@ def running(
         yield lifecycle
     finally:
         lifecycle.stop(stop_seconds)
-
-
-class Periodic:
-    """A thread that calls `action` every `interval` seconds (errors are logged
-    and the next round comes as usual)."""
-
-    def __init__(
-        self, name: str, interval: float, action: Callable[[], object]
-    ) -> None:
-        self._name = name
-        self._interval = interval
-        self._action = action
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        if self._thread is None:
-            self._thread = threading.Thread(
-                target=self._loop, daemon=True, name=self._name
-            )
-            self._thread.start()
-
-    def stop(self, timeout: float) -> bool:
-        self._stopping.set()
-        if self._thread is None:
-            return True
-        self._thread.join(timeout)
-        return not self._thread.is_alive()
-
-    def _loop(self) -> None:
-        while not self._stopping.wait(self._interval):
-            try:
-                self._action()
-            except Exception:
-                logger.exception(
-                    "%s failed; next try in %s s", self._name, self._interval
-                )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from runstream.entrypoints.lifecycle import Periodic
+from runstream.application.periodic import Periodic
 
 if TYPE_CHECKING:
     from runstream.adapters.mysql_legacy.event_log import SqlEventLog

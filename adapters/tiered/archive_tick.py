@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import collections
 import logging
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol, runtime_checkable
@@ -19,6 +20,9 @@ logger = logging.getLogger(__name__)
 PAGE = 1000
 # Rows per transaction: a tick with more is copied in several.
 ROWS_PER_TRANSACTION = 5000
+# How long queued events that the hot log lost wait for the gap before them
+# (another process's archive may still queue it) before they are given up.
+GAP_SECONDS = 15.0
 
 
 @dataclass(frozen=True)
@@ -51,13 +55,15 @@ def copy_tick(
     tick: Tick,
     on_finished: Callable[[RunId], None],
     counts: collections.Counter[str],
+    gaps: dict[RunId, float],
 ) -> Tick:
     """Do the tick; what is left to do again later (the archive unavailable).
 
     A batch that does not continue the archive (InvalidRequest) is repaired
-    from the hot log; any other refusal is logged and counted, for good. A
-    run is finished in the archive, then `on_finished`, once all of it is
-    archived."""
+    from the hot log, and its events the hot log no longer has are kept
+    (`_keep`, the first gap's time in `gaps`); any other refusal is logged and
+    counted, for good. A run is finished in the archive, then `on_finished`,
+    once all of it is archived."""
     clean = {r: w.events for r, w in tick.items() if w.events and not w.dirty}
     try:
         copied = _copy(archive, clean)
@@ -76,13 +82,16 @@ def copy_tick(
         try:
             if repair:
                 _repair(hot, archive, run_id, counts)
+                if work.events:
+                    _keep(archive, run_id, work.events, gaps, counts)
             if work.finishing:
                 archive.finish(run_id)
                 on_finished(run_id)
         except StorageUnavailable as err:
             counts["errors"] += 1
             logger.warning("archiving run %s failed, will retry: %s", run_id, err)
-            left[run_id] = replace(work, events=[], dirty=repair)
+            kept = work.events if repair else []
+            left[run_id] = replace(work, events=kept, dirty=repair)
         except DomainError:
             counts["errors"] += 1
             logger.exception("archiving run %s failed for good", run_id)
@@ -160,3 +169,33 @@ def _repair(
             return
         counts["archived"] += archive.store(run_id, batch)
         cursor = batch[-1].id.successor()
+
+
+def _keep(
+    archive: EventLog,
+    run_id: RunId,
+    events: list[StoredEvent],
+    gaps: dict[RunId, float],
+    counts: collections.Counter[str],
+) -> None:
+    """Store queued events the repair could not take from the hot log (it lost
+    them): each unbroken stretch on its own, since another process's queue may
+    wait for the first while this one waits for a later gap. A gap before them
+    is waited for (StorageUnavailable: the tick keeps them) up to GAP_SECONDS,
+    then the events are given up (InvalidRequest, logged)."""
+    ordered = sorted({e.id: e for e in events}.values(), key=lambda e: e.id)
+    try:
+        start = 0
+        for end in range(1, len(ordered) + 1):
+            if end == len(ordered) or (
+                ordered[end].sequence != ordered[end - 1].sequence + 1
+            ):
+                counts["archived"] += archive.store(run_id, ordered[start:end])
+                start = end
+    except InvalidRequest as err:
+        since = gaps.setdefault(run_id, time.monotonic())
+        if time.monotonic() - since < GAP_SECONDS:
+            raise StorageUnavailable(f"{err}; waiting for the gap") from err
+        del gaps[run_id]
+        raise
+    gaps.pop(run_id, None)

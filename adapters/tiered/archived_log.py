@@ -13,6 +13,7 @@ from runstream.adapters.tiered.authority import (
     KnownHeads,
     reseed,
 )
+from runstream.adapters.tiered.observed import ObservedEvents, archive_observed
 from runstream.domain.append_plan import AppendPlan
 from runstream.domain.errors import LogBehind, StorageUnavailable
 from runstream.domain.idempotency import replay
@@ -30,6 +31,8 @@ from runstream.domain.model import (
 logger = logging.getLogger(__name__)
 Events = list[StoredEvent]
 RangeRead = Callable[[RunId, EventId, EventId, int], Events]
+# Events not yet archived are a log's newest: a read remembers its last ones.
+OBSERVED_TAIL = 100
 
 
 def _before(position: EventId) -> EventId:
@@ -47,7 +50,12 @@ class ArchivedEventLog:
 
     The archive is the authority on what was acknowledged (authority.py): an
     append never continues a hot stream that lost events the archive holds, and
-    an idempotency key is looked up in the archive before the hot window."""
+    an idempotency key is looked up in the archive before the hot window.
+
+    What it serves from the hot log above what it knows acknowledged is
+    remembered a while (observed.py): `flush` archives it too, so an event a
+    follower saw survives Redis losing it before its appender learnt it was
+    stored."""
 
     def __init__(
         self,
@@ -55,11 +63,13 @@ class ArchivedEventLog:
         archive: ArchiveLog,
         archiver: Archiver,
         refresh_seconds: float = 5.0,
+        observed: ObservedEvents | None = None,
     ) -> None:
         self._hot = hot
         self._archive = archive
         self.archiver = archiver
         self._heads = KnownHeads(refresh_seconds)
+        self._observed = observed or ObservedEvents()
         # In a fleet, other processes' archives may still queue what Redis
         # lost: the fleet flushes them all first (FleetTier.redis_lost).
         self.on_behind: Callable[[str], None] = lambda _why: None
@@ -78,13 +88,30 @@ class ArchivedEventLog:
         except LogBehind as behind:
             logger.warning("%s; copying the archive's tail back", behind)
             self.on_behind(str(behind))
-            self.archiver.flush(timeout=5.0)
+            self.flush(timeout=5.0)
             reseed(self._hot, self._archive, run_id, behind.last_id)
             stored = self._hot.append_planned(run_id, events, replace(plan, gap=True))
-        if stored and not stored.replayed:
-            self.archiver.add(run_id, stored)
+        if stored:
+            # A replay found in Redis may be a batch whose first reply was
+            # lost: no archive queued it (the archive skips what it holds).
+            self.archiver.add(run_id, list(stored))
             self._heads.saw(run_id, stored[-1].sequence)
         return stored
+
+    def flush(self, timeout: float = 5.0) -> bool:
+        """Archive what is queued and what was served lately (before a switch
+        of tiers, or once Redis lost events), within 1.5 x `timeout`; False if
+        the queue was not."""
+        flushed = self.archiver.flush(timeout)
+        archive_observed(
+            self._archive, self._observed.recent(self._heads.floor), timeout / 2
+        )
+        return flushed
+
+    def _served(self, run_id: RunId, events: list[StoredEvent]) -> None:
+        floor = self._heads.floor(run_id)
+        if events and events[-1].sequence > floor:
+            self._observed.saw(run_id, [e for e in events if e.sequence > floor])
 
     def _plan(
         self,
@@ -129,6 +156,7 @@ class ArchivedEventLog:
         limit: int = 1000,
     ) -> list[StoredEvent]:
         found = self._joined(run_id, start, end, limit)
+        self._served(run_id, found[-OBSERVED_TAIL:])
         # Nothing found: the archive was asked already.
         if not found or len(found) >= limit or found[-1].id >= end:
             return found
@@ -264,7 +292,10 @@ class ArchivedEventLog:
     def wait(
         self, cursors: Mapping[RunId, EventId], timeout: float, limit: int = 1000
     ) -> dict[RunId, list[StoredEvent]]:
-        return self._hot.wait(cursors, timeout, limit)
+        found = self._hot.wait(cursors, timeout, limit)
+        for run_id, events in found.items():
+            self._served(run_id, events)
+        return found
 
     def finish(self, run_id: RunId) -> None:
         """The hot copy starts to expire only once the archive is complete."""

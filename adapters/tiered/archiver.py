@@ -81,6 +81,7 @@ class Archiver:
         self._thread: threading.Thread | None = None
         self._stopping = False
         self._stop_requested = threading.Event()
+        self._gap_since: dict[RunId, float] = {}
 
     def start(self) -> None:
         """Start the copying thread (once; never again after `stop`)."""
@@ -167,7 +168,12 @@ class Archiver:
         while (tick := self._next_tick()) is not None:
             cpu = time.thread_time()
             left = copy_tick(
-                self._hot, self._archive, tick, self._on_finished, self._counts
+                self._hot,
+                self._archive,
+                tick,
+                self._on_finished,
+                self._counts,
+                self._gap_since,
             )
             self._adapt(tick, time.thread_time() - cpu)
             archived = time.monotonic()

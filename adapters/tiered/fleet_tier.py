@@ -21,7 +21,8 @@ from runstream.adapters.tiered.tier_record import (
     TierRecord,
     TierState,
 )
-from runstream.domain.errors import DomainError, StorageUnavailable
+from runstream.application.periodic import Periodic
+from runstream.domain.errors import StorageUnavailable
 
 logger = logging.getLogger(__name__)
 # After a failback, Redis was re-filled from a complete archive: a run found
@@ -59,8 +60,9 @@ class FleetTier:
         self._beaten = False
         self._refilled_ms = 0
         self._failed_ms = 0
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._periodic = Periodic(
+            "fleet-tier", self.timing.beat, self.tick, self._tick_failed
+        )
         self.on_change: Callable[[TierState, TierState], None] = lambda _a, _b: None
 
     @property
@@ -148,37 +150,29 @@ class FleetTier:
                 self._start_fail_back(state)
 
     def start(self) -> None:
-        if self._thread is None:
-            self._thread = threading.Thread(
-                target=self._loop, name="fleet-tier", daemon=True
-            )
-            self._thread.start()
+        self._periodic.start()
 
     def stop(self, timeout: float = 5.0) -> bool:
-        self._stopping.set()
-        if self._thread is None:
-            return True
-        self._thread.join(timeout)
-        return not self._thread.is_alive()
+        return self._periodic.stop(timeout)
 
     def tick(self) -> None:
         """One heartbeat: probe Redis, report, take the next step if due."""
         try:
             self._probe()
-            self._redis_ok_ms = wall_ms()
+            now = wall_ms()
+            if now - self._redis_ok_ms > self.timing.unseen * 1000:
+                self._failed_ms = now  # it may have restarted unseen
+            self._redis_ok_ms = now
         except StorageUnavailable:
             self._failed_ms = wall_ms()
         self._beat()
         self.advance()
 
-    def _loop(self) -> None:
-        while not self._stopping.wait(self.timing.beat):
-            try:
-                self.tick()
-            except StorageUnavailable as err:
-                logger.debug("event-log tier not confirmed: %s", err)
-            except DomainError:
-                logger.exception("event-log tier step failed; trying again")
+    def _tick_failed(self, err: Exception) -> None:
+        if isinstance(err, StorageUnavailable):
+            logger.debug("event-log tier not confirmed: %s", err)
+        else:
+            logger.error("event-log tier step failed; trying again", exc_info=err)
 
     def _reread(self) -> TierState:
         with self._lock:
@@ -210,9 +204,11 @@ class FleetTier:
         """SQL takes appends once no cached Redis lease can still be acted on
         and every live process's archive holds what Redis acknowledged; a
         process reaching Redis since the switch began aborts it."""
-        if self._flushed_epoch < state.epoch and self._flush() is not False:
-            self._flushed_epoch = state.epoch
-            self._beat()
+        if self._flushed_epoch < state.epoch:
+            self._beat()  # alive, though the flush may outlast a beat or two
+            if self._flush() is not False:
+                self._flushed_epoch = state.epoch
+                self._beat()
         now = wall_ms()
         alive = self.record.members(now - int(self.timing.gone * 1000))
         answered = any(m.redis_ok_ms > state.since_ms for m in alive)

@@ -19,7 +19,8 @@ class FleetTiming:
     `in_flight`: bound on a write already sent when a lease lapses (the Redis
     timeout plus the append script's 1 s of skew); `takeover`: a failback not
     done in this long is redone by another process; `settle`: how long a write
-    waits for a switch to end before it answers 503."""
+    waits for a switch to end before it answers 503; `unseen`: Redis not
+    reached for this long may have restarted (and lost events) meanwhile."""
 
     lease: float = 2.0
     beat: float = 0.5
@@ -28,6 +29,7 @@ class FleetTiming:
     in_flight: float = 3.0
     takeover: float = 30.0
     settle: float = 8.0
+    unseen: float = 1.5
 
     @property
     def fence_ms(self) -> int:

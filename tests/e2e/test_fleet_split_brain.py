@@ -15,6 +15,7 @@ from tests.support.fleet_harness import (
     histories,
     log_violations,
 )
+from tests.support.polling import wait_until
 from tests.support.redis_server import RedisServer
 from tests.support.tiers_harness import start_thread
 
@@ -35,6 +36,10 @@ def stop_redis(fleet, redis) -> None:
     # The proxy stops accepting once Redis refused it a connection: reopen it.
     fleet.link_a.cut()
     fleet.link_a.restore()
+
+
+def acknowledged(producer: AlternatingProducer, count: int) -> None:
+    wait_until(lambda: len(producer.acknowledged) >= count, f"{count} appends", 30)
 
 
 def failovers(url: str) -> float:
@@ -62,10 +67,10 @@ def test_one_run_appended_through_two_processes_keeps_one_log(outage, cut_off_al
         ).json()  # fmt: skip
         producer = AlternatingProducer(fleet.urls, run["id"])
         thread = start_thread(producer.run)
-        time.sleep(1.0)
+        acknowledged(producer, 5)
 
         outage(fleet, redis)
-        time.sleep(2.0)
+        acknowledged(producer, len(producer.acknowledged) + 5)
         producer.stop.set()
         thread.join(timeout=30)
         finished = requests.post(

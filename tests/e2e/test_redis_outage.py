@@ -22,7 +22,7 @@ from tests.support.tiers_harness import (
 )
 
 pytestmark = [pytest.mark.redis, pytest.mark.e2e, pytest.mark.slow]
-OUTAGE_SECONDS = 5.0
+OUTAGE_SECONDS = 3.0
 SIMULATED = {
     "task": "survive an outage",
     "executor": "simulated",

@@ -3,6 +3,8 @@ deleted by hand or trimmed, with and without the SQL archive."""
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from runstream.adapters.redis_stream.codec import stored_fields, stream_key
@@ -18,6 +20,7 @@ from runstream.domain.ids import EventId
 from runstream.domain.model import Idempotency, StoredEvent
 from tests.factories import new_run_id, started, token
 from tests.services import require_redis
+from tests.support.polling import wait_until
 from tests.support.redis_backend import _client, redis_log_backend
 from tests.support.sql_backend import sqlite_log_backend
 from tests.support.tiered_backend import archived
@@ -107,3 +110,109 @@ def test_a_key_whose_batch_left_the_hot_window_is_found_in_the_archive(redis):
 
     assert again.replayed and list(again) == list(first)
     assert [e.sequence for e in log.read(run_id)] == [1, 2, 3, 4]
+
+
+@pytest.mark.redis
+def test_a_keyed_retry_answered_from_redis_queues_the_batch_for_the_archive(redis):
+    hot, cold = redis_log_backend(), sqlite_log_backend()
+    log = archived(hot.make(), cold.make())
+    run_id = new_run_id()
+    before = log.append(run_id, [started()])
+    request = Idempotency("reply-lost", "digest")
+    first = hot.make().append(run_id, [token("x")], request)
+
+    again = log.append(run_id, [token("x")], request)
+    assert log.archiver.flush()
+    redis.delete(stream_key(run_id))
+
+    assert again.replayed and list(again) == list(first)
+    assert log.read(run_id) == before + first
+
+
+@pytest.mark.redis
+def test_an_event_a_follower_was_served_outlives_redis_losing_it_unarchived(redis):
+    hot, cold = redis_log_backend(), sqlite_log_backend()
+    appender, server = (
+        archived(hot.make(), cold.make()),
+        archived(hot.make(), cold.make()),
+    )
+    run_id = new_run_id()
+    before = appender.append(run_id, [started(), token()])
+    assert appender.archiver.flush()
+    request = Idempotency("reply-lost", "digest")
+    unanswered = hot.make().append(run_id, [token("x")], request)
+    served = server.wait({run_id: before[-1].id}, timeout=5)
+    redis.delete(stream_key(run_id))
+
+    assert server.flush()
+    retried = appender.append(run_id, [token("x")], request)
+
+    assert served == {run_id: list(unanswered)}
+    assert retried.replayed and list(retried) == list(unanswered)
+    assert appender.read(run_id) == before + unanswered
+
+
+class HeldArchive:
+    """The archive, its writes (`store`, and `store_runs` for the archiver's
+    ticks) held until `released` is set."""
+
+    def __init__(self, log) -> None:
+        self.log, self.released = log, threading.Event()
+        self.released.set()
+
+    def __getattr__(self, name):
+        return getattr(self.log, name)
+
+    def store(self, run_id, events):
+        assert self.released.wait(10)
+        return self.log.store(run_id, events)
+
+    def store_runs(self, batches):
+        assert self.released.wait(10)
+        return self.log.store_runs(batches)
+
+
+@pytest.mark.redis
+def test_queued_events_that_redis_lost_wait_for_the_gap_before_them(redis):
+    hot, cold = redis_log_backend(), sqlite_log_backend().make()
+    held_a, held_b = HeldArchive(cold), HeldArchive(cold)
+    a, b = archived(hot.make(), held_a), archived(hot.make(), held_b)
+    run_id = new_run_id()
+    first = a.append(run_id, [started()])
+    assert a.archiver.flush()
+    held_a.released.clear()
+    held_b.released.clear()
+    from_b = b.append(run_id, [token("b")])
+    from_a = a.append(run_id, [token("a")])
+    redis.delete(stream_key(run_id))
+
+    held_a.released.set()
+    wait_until(lambda: a.archiver.stats().repairs >= 1, "a's archive finds the gap")
+    held_b.released.set()
+
+    assert b.archiver.flush(10) and a.archiver.flush(10)
+    assert cold.read(run_id) == first + from_b + from_a
+
+
+@pytest.mark.redis
+def test_two_queues_each_missing_events_of_the_other_both_reach_the_archive(redis):
+    hot, cold = redis_log_backend(), sqlite_log_backend().make()
+    held_a, held_b = HeldArchive(cold), HeldArchive(cold)
+    a, b = archived(hot.make(), held_a), archived(hot.make(), held_b)
+    run_id = new_run_id()
+    first = a.append(run_id, [started()])
+    assert a.archiver.flush()
+    held_a.released.clear()
+    held_b.released.clear()
+    a.append(new_run_id(), [started()])  # each archiver busy: the next queue up
+    b.append(new_run_id(), [started()])
+    appended = []
+    for n in range(4):
+        appended += (a if n % 2 == 0 else b).append(run_id, [token(str(n))])
+    redis.delete(stream_key(run_id))
+
+    held_a.released.set()
+    held_b.released.set()
+
+    assert a.archiver.flush(10) and b.archiver.flush(10)
+    assert cold.read(run_id) == first + appended

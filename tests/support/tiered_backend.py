@@ -50,7 +50,7 @@ def failover_log_backend() -> LogBackend:
         return FailoverEventLog(
             primary,
             sql,
-            before_failover=lambda: primary.archiver.flush(),
+            before_failover=primary.flush,
             primary_head=redis.info,
         )
 

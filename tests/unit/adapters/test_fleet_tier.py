@@ -19,16 +19,19 @@ from runstream.adapters.tiered.tier_record import (
     LocalTierRecord,
 )
 from runstream.domain.errors import StorageUnavailable
+from tests.support.polling import wait_until
 
 FAST = FleetTiming(lease=0.05, beat=0.01, healthy=5.0, gone=5.0, in_flight=0.0,
-                   settle=0.2)  # fmt: skip
+                   settle=0.2, unseen=0.3)  # fmt: skip
 
 
 class Process:
     """One process's view: its own Redis link, its archive flush, its failback."""
 
-    def __init__(self, record: LocalTierRecord, name: str) -> None:
-        self.redis_up = True
+    def __init__(
+        self, record: LocalTierRecord, name: str, fail_back=None, redis_up=True
+    ) -> None:
+        self.redis_up = redis_up
         self.flushes = 0
         self.flush_works = True
         self.copied_back: list[int] = []
@@ -37,7 +40,7 @@ class Process:
             member_id=name,
             probe=self._probe,
             flush=self._flush,
-            fail_back=self.copied_back.append,
+            fail_back=fail_back or self.copied_back.append,
             timing=FAST,
         )
 
@@ -48,6 +51,32 @@ class Process:
     def _flush(self) -> bool:
         self.flushes += 1
         return self.flush_works
+
+
+def fleet(record, *names, redis_up=True):
+    """Processes that each sent a first heartbeat, Redis reachable or not."""
+    processes = [Process(record, name, redis_up=redis_up) for name in names]
+    for process in processes:
+        process.tier.tick()
+    return processes
+
+
+def switching(record):
+    """Two processes that lost Redis: `a` asked the fleet to switch to SQL,
+    `b` cannot flush its archive yet."""
+    a, b = fleet(record, "a", "b", redis_up=False)
+    b.flush_works = False
+    a.tier.redis_failed(StorageUnavailable("down"))
+    return a, b
+
+
+def after_a_barrier(record):
+    """One process whose Redis lost events: the fleet flushed and serves again."""
+    (a,) = fleet(record, "a")
+    with pytest.raises(StorageUnavailable):
+        a.tier.redis_lost("lost")
+    tick_until(record, REDIS, a)
+    return a
 
 
 def tick_until(record, tier, *processes, timeout=5.0):
@@ -68,9 +97,7 @@ def record():
 def test_a_process_cut_off_while_another_reaches_redis_refuses_and_nothing_moves(
     record,
 ):
-    a, b = Process(record, "a"), Process(record, "b")
-    a.tier.tick()
-    b.tier.tick()
+    a, b = fleet(record, "a", "b")
     a.redis_up = False
 
     with pytest.raises(StorageUnavailable, match="others reach it"):
@@ -81,13 +108,8 @@ def test_a_process_cut_off_while_another_reaches_redis_refuses_and_nothing_moves
 
 
 def test_a_switch_waits_until_every_live_process_flushed_its_archive(record):
-    a, b = Process(record, "a"), Process(record, "b")
-    a.redis_up = b.redis_up = False
-    a.tier.tick()
-    b.tier.tick()
-    b.flush_works = False
+    a, b = switching(record)
 
-    a.tier.redis_failed(StorageUnavailable("down"))
     b.tier.tick()
     a.tier.tick()
     held = record.read().tier
@@ -100,12 +122,7 @@ def test_a_switch_waits_until_every_live_process_flushed_its_archive(record):
 
 
 def test_a_switch_is_abandoned_when_a_process_reaches_redis_meanwhile(record):
-    a, b = Process(record, "a"), Process(record, "b")
-    a.redis_up = b.redis_up = False
-    a.tier.tick()
-    b.tier.tick()
-    b.flush_works = False
-    a.tier.redis_failed(StorageUnavailable("down"))
+    a, b = switching(record)
 
     b.redis_up = True
     tick_until(record, REDIS, b)
@@ -114,22 +131,14 @@ def test_a_switch_is_abandoned_when_a_process_reaches_redis_meanwhile(record):
 
 
 def test_a_write_during_a_switch_waits_then_answers_unavailable(record):
-    a, b = Process(record, "a"), Process(record, "b")
-    a.redis_up = b.redis_up = False
-    a.tier.tick()
-    b.tier.tick()
-    b.flush_works = False
-    a.tier.redis_failed(StorageUnavailable("down"))
+    a, _b = switching(record)
 
     with pytest.raises(StorageUnavailable, match="to_sql"):
         a.tier.writable()
 
 
 def test_failback_copies_back_once_and_the_fleet_returns_to_redis(record):
-    a, b = Process(record, "a"), Process(record, "b")
-    a.redis_up = b.redis_up = False
-    a.tier.tick()
-    b.tier.tick()
+    a, b = fleet(record, "a", "b", redis_up=False)
     a.tier.redis_failed(StorageUnavailable("down"))
     tick_until(record, SQL, a, b)
     outage = record.read().outage_ms
@@ -143,16 +152,14 @@ def test_failback_copies_back_once_and_the_fleet_returns_to_redis(record):
 
 
 def test_a_failback_that_fails_leaves_sql_serving(record):
-    a = Process(record, "a")
-    a.redis_up = False
+    def broken(outage_ms: int) -> None:
+        raise StorageUnavailable("Redis went away again")
+
+    a = Process(record, "a", fail_back=broken, redis_up=False)
     a.tier.tick()
     a.tier.redis_failed(StorageUnavailable("down"))
     a.redis_up = True
 
-    def broken(outage_ms: int) -> None:
-        raise StorageUnavailable("Redis went away again")
-
-    a.tier._fail_back = broken
     a.tier.tick()
 
     assert record.read().tier == SQL
@@ -162,9 +169,7 @@ def test_a_failback_that_fails_leaves_sql_serving(record):
 def test_redis_losing_events_holds_appends_until_every_archive_is_flushed(
     record,
 ):
-    a, b = Process(record, "a"), Process(record, "b")
-    a.tier.tick()
-    b.tier.tick()
+    a, b = fleet(record, "a", "b")
 
     with pytest.raises(StorageUnavailable, match="flushed"):
         a.tier.redis_lost("run 7 lost events")
@@ -177,11 +182,7 @@ def test_redis_losing_events_holds_appends_until_every_archive_is_flushed(
 
 
 def test_right_after_a_failback_a_run_behind_is_reseeded_without_a_barrier(record):
-    a = Process(record, "a")
-    a.tier.tick()
-    with pytest.raises(StorageUnavailable):
-        a.tier.redis_lost("lost")
-    tick_until(record, REDIS, a)
+    a = after_a_barrier(record)
     epoch = record.read().epoch
 
     a.tier.redis_lost("another run lost events")
@@ -190,9 +191,7 @@ def test_right_after_a_failback_a_run_behind_is_reseeded_without_a_barrier(recor
 
 
 def test_redis_losing_events_while_it_is_down_fails_over_to_sql(record):
-    a, b = Process(record, "a"), Process(record, "b")
-    a.tier.tick()
-    b.tier.tick()
+    a, b = fleet(record, "a", "b")
     a.redis_up = b.redis_up = False
 
     with pytest.raises(StorageUnavailable):
@@ -203,11 +202,7 @@ def test_redis_losing_events_while_it_is_down_fails_over_to_sql(record):
 
 
 def test_after_a_failback_a_redis_failure_makes_the_next_loss_a_barrier_again(record):
-    a = Process(record, "a")
-    a.tier.tick()
-    with pytest.raises(StorageUnavailable):
-        a.tier.redis_lost("lost")
-    tick_until(record, REDIS, a)
+    a = after_a_barrier(record)
     a.redis_up = False
     a.tier.tick()
     a.redis_up = True
@@ -215,5 +210,18 @@ def test_after_a_failback_a_redis_failure_makes_the_next_loss_a_barrier_again(re
 
     with pytest.raises(StorageUnavailable):
         a.tier.redis_lost("lost again")
+
+    assert record.read().epoch == epoch + 1
+
+
+def test_redis_unseen_for_a_while_makes_the_next_loss_a_barrier_again(record):
+    a = after_a_barrier(record)
+    epoch = record.read().epoch
+    unseen_from = time.monotonic()
+    wait_until(lambda: time.monotonic() - unseen_from > FAST.unseen, "a while")
+    a.tier.tick()
+
+    with pytest.raises(StorageUnavailable):
+        a.tier.redis_lost("lost while nobody looked")
 
     assert record.read().epoch == epoch + 1

@@ -9,8 +9,8 @@ from runstream.application.event_writer import EventWriter
 from runstream.application.run_execution import INTERRUPTED
 from runstream.application.run_manager import RunManager
 from runstream.application.start_run import RunRequest, StartRun
-from runstream.domain.errors import InvalidRequest, StorageUnavailable
-from runstream.domain.model import Category, RunStatus
+from runstream.domain.errors import InvalidRequest, RunNotActive, StorageUnavailable
+from runstream.domain.model import Category, Idempotency, RunStatus
 from tests.factories import completed, event, token
 from tests.support.flaky_log import FlakyLog
 from tests.support.polling import wait_until
@@ -204,6 +204,43 @@ def test_a_run_not_executed_here_is_cancelled_by_cancel_run_itself(runs, log, ma
     assert not handled
     assert cancelled.run.status is RunStatus.CANCELLED
     assert kinds(log, external.id)[-1] == ("lifecycle", "cancelled")
+
+
+def test_a_keyed_cancel_retried_after_the_run_ended_itself_answers_the_first(
+    runs, log, make
+):
+    executor = UntilCancelled()
+    manager = make(executor)
+    cancel = CancelRun(runs, log, on_cancel=manager.cancel)
+    run = start(manager)
+    assert executor.running.wait(5)
+    key = Idempotency("cancel-1", "digest")
+    first = cancel.execute(run.id, idempotency=key)
+    assert manager.join(run.id, 5)
+
+    again = cancel.execute(run.id, idempotency=key)
+
+    assert first.run.status is RunStatus.CANCELLED and not first.replayed
+    assert again.replayed and again.run.status is RunStatus.CANCELLED
+    assert kinds(log, run.id)[-1] == ("lifecycle", "cancelled")
+    with pytest.raises(RunNotActive):
+        cancel.execute(run.id, idempotency=Idempotency("cancel-2", "digest"))
+
+
+def test_a_keyed_cancel_of_a_run_that_completed_first_is_refused_each_time(
+    runs, log, make
+):
+    manager = make(Scripted(result={"answer": 42}))
+    cancel = CancelRun(runs, log, on_cancel=manager.cancel)
+    run = start(manager)
+    assert manager.join(run.id, 5)
+    key = Idempotency("cancel-late", "digest")
+
+    with pytest.raises(RunNotActive):
+        cancel.execute(run.id, idempotency=key)
+    with pytest.raises(RunNotActive):
+        cancel.execute(run.id, idempotency=key)
+    assert runs.get(run.id).status is RunStatus.COMPLETED
 
 
 def test_the_terminal_event_waits_for_events_still_queued(runs, log, make):
