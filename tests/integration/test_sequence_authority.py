@@ -4,6 +4,8 @@ deleted by hand or trimmed, with and without the SQL archive."""
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
@@ -172,38 +174,52 @@ class HeldArchive:
         return self.log.store_runs(batches)
 
 
+@dataclass
+class TwoProcesses:
+    """Two processes' archived logs on one Redis and one archive, a run started
+    and archived through `a`, then both archives' writes held."""
+
+    cold: Any
+    held_a: HeldArchive
+    held_b: HeldArchive
+    a: Any
+    b: Any
+    run_id: int
+    first: list[Any]
+
+    @classmethod
+    def held(cls) -> TwoProcesses:
+        hot, cold = redis_log_backend(), sqlite_log_backend().make()
+        held_a, held_b = HeldArchive(cold), HeldArchive(cold)
+        a, b = archived(hot.make(), held_a), archived(hot.make(), held_b)
+        run_id = new_run_id()
+        first = a.append(run_id, [started()])
+        assert a.archiver.flush()
+        held_a.released.clear()
+        held_b.released.clear()
+        return cls(cold, held_a, held_b, a, b, run_id, first)
+
+
 @pytest.mark.redis
 def test_queued_events_that_redis_lost_wait_for_the_gap_before_them(redis):
-    hot, cold = redis_log_backend(), sqlite_log_backend().make()
-    held_a, held_b = HeldArchive(cold), HeldArchive(cold)
-    a, b = archived(hot.make(), held_a), archived(hot.make(), held_b)
-    run_id = new_run_id()
-    first = a.append(run_id, [started()])
-    assert a.archiver.flush()
-    held_a.released.clear()
-    held_b.released.clear()
+    two = TwoProcesses.held()
+    a, b, run_id, first = two.a, two.b, two.run_id, two.first
     from_b = b.append(run_id, [token("b")])
     from_a = a.append(run_id, [token("a")])
     redis.delete(stream_key(run_id))
 
-    held_a.released.set()
+    two.held_a.released.set()
     wait_until(lambda: a.archiver.stats().repairs >= 1, "a's archive finds the gap")
-    held_b.released.set()
+    two.held_b.released.set()
 
     assert b.archiver.flush(10) and a.archiver.flush(10)
-    assert cold.read(run_id) == first + from_b + from_a
+    assert two.cold.read(run_id) == first + from_b + from_a
 
 
 @pytest.mark.redis
 def test_two_queues_each_missing_events_of_the_other_both_reach_the_archive(redis):
-    hot, cold = redis_log_backend(), sqlite_log_backend().make()
-    held_a, held_b = HeldArchive(cold), HeldArchive(cold)
-    a, b = archived(hot.make(), held_a), archived(hot.make(), held_b)
-    run_id = new_run_id()
-    first = a.append(run_id, [started()])
-    assert a.archiver.flush()
-    held_a.released.clear()
-    held_b.released.clear()
+    two = TwoProcesses.held()
+    a, b, run_id, first = two.a, two.b, two.run_id, two.first
     a.append(new_run_id(), [started()])  # each archiver busy: the next queue up
     b.append(new_run_id(), [started()])
     appended = []
@@ -211,8 +227,8 @@ def test_two_queues_each_missing_events_of_the_other_both_reach_the_archive(redi
         appended += (a if n % 2 == 0 else b).append(run_id, [token(str(n))])
     redis.delete(stream_key(run_id))
 
-    held_a.released.set()
-    held_b.released.set()
+    two.held_a.released.set()
+    two.held_b.released.set()
 
     assert a.archiver.flush(10) and b.archiver.flush(10)
-    assert cold.read(run_id) == first + appended
+    assert two.cold.read(run_id) == first + appended
