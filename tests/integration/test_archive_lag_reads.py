@@ -5,7 +5,6 @@ a filtered replay of a trimmed Redis log tells the gap."""
 
 from __future__ import annotations
 
-import threading
 from dataclasses import replace
 
 import pytest
@@ -20,43 +19,12 @@ from runstream.domain.ids import MAX_ID, MIN_ID
 from runstream.domain.model import RunStatus
 from tests.factories import completed, new_run_id, run, started, token
 from tests.services import require_redis
+from tests.support.held_archive import HeldArchive
 from tests.support.redis_backend import _client, redis_log_backend
 from tests.support.sql_backend import sqlite_log_backend
 from tests.support.tiered_backend import archived
 
 pytestmark = pytest.mark.redis
-
-
-class HeldArchive:
-    """An SQL log whose `store` (the archiver's writes) waits while `released`
-    is clear; with `release_on_read`, its first answer to a reader sets it."""
-
-    def __init__(self, log):
-        self.log = log
-        self.released = threading.Event()
-        self.released.set()
-        self.release_on_read = False
-
-    def __getattr__(self, name):
-        return getattr(self.log, name)
-
-    def store(self, run_id, events):
-        assert self.released.wait(10), "the archive was never released"
-        return self.log.store(run_id, events)
-
-    def _answered(self, found):
-        if self.release_on_read:
-            self.released.set()
-        return found
-
-    def info(self, run_id):
-        return self._answered(self.log.info(run_id))
-
-    def read(self, *args, **kwargs):
-        return self._answered(self.log.read(*args, **kwargs))
-
-    def read_selected(self, *args, **kwargs):
-        return self._answered(self.log.read_selected(*args, **kwargs))
 
 
 @pytest.fixture

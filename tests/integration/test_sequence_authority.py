@@ -3,7 +3,6 @@ deleted by hand or trimmed, with and without the SQL archive."""
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +21,7 @@ from runstream.domain.ids import EventId
 from runstream.domain.model import Idempotency, StoredEvent
 from tests.factories import new_run_id, started, token
 from tests.services import require_redis
+from tests.support.held_archive import HeldArchive
 from tests.support.polling import wait_until
 from tests.support.redis_backend import _client, redis_log_backend
 from tests.support.sql_backend import sqlite_log_backend
@@ -152,26 +152,6 @@ def test_an_event_a_follower_was_served_outlives_redis_losing_it_unarchived(redi
     assert served == {run_id: list(unanswered)}
     assert retried.replayed and list(retried) == list(unanswered)
     assert appender.read(run_id) == before + unanswered
-
-
-class HeldArchive:
-    """The archive, its writes (`store`, and `store_runs` for the archiver's
-    ticks) held until `released` is set."""
-
-    def __init__(self, log) -> None:
-        self.log, self.released = log, threading.Event()
-        self.released.set()
-
-    def __getattr__(self, name):
-        return getattr(self.log, name)
-
-    def store(self, run_id, events):
-        assert self.released.wait(10)
-        return self.log.store(run_id, events)
-
-    def store_runs(self, batches):
-        assert self.released.wait(10)
-        return self.log.store_runs(batches)
 
 
 @dataclass
