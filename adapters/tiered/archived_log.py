@@ -160,8 +160,10 @@ class ArchivedEventLog:
         # Nothing found: the archive was asked already.
         if not found or len(found) >= limit or found[-1].id >= end:
             return found
-        # The hot copy ended early: it may have lost events the archive has.
-        if found[-1].sequence >= self._known_head(run_id):
+        # The hot copy ended early: it may lack events the archive has (lost
+        # by Redis, or stored by another tier), so the archive's head is read
+        # now, not from the cache appends use: a read never stops short of it.
+        if found[-1].sequence >= self._archived_head(run_id):
             return found
         after = found[-1].id.successor()
         return found + self._archive.read(run_id, after, end, limit - len(found))
@@ -279,6 +281,15 @@ class ArchivedEventLog:
             return found
         last = max(info.last_id, found[-1].id) if found else info.last_id
         return found + cold(run_id, last.successor(), end, limit - len(found))
+
+    def _archived_head(self, run_id: RunId) -> int:
+        """The highest sequence the archive or this process acknowledged,
+        the archive's asked now."""
+        info = self._archive.info(run_id)
+        self._heads.saw(
+            run_id, 0 if info is None else info.last_sequence, from_archive=True
+        )
+        return self._heads.floor(run_id)
 
     def _known_head(self, run_id: RunId) -> int:
         """The highest acknowledged sequence, the archive's read at most every

@@ -123,3 +123,19 @@ def test_a_filtered_replay_trimmed_while_read_tells_the_gap_and_skips_nothing():
 
     assert items[0] == Gap(None, stored[-4].id)
     assert items[1:] == [e for e in stored[-4:] if part.selection.keeps(e)]
+
+
+def test_a_read_reaching_the_end_of_the_redis_copy_gets_what_the_archive_holds_after():
+    """Events another tier stored (the SQL fallback during an outage) are read
+    from the archive even right after this process last read the archive's
+    head (seen under load: a history ending before the run's terminal event)."""
+    sql = sqlite_log_backend().make()
+    log = archived(redis_log_backend().make(), sql)
+    run_id = new_run_id()
+    stored = log.append(run_id, [started(), token("a")])
+    assert log.archiver.flush()
+    assert log.read(run_id) == stored
+
+    later = sql.append(run_id, [token("b"), completed()])
+
+    assert log.read(run_id) == stored + later
