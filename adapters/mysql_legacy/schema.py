@@ -94,10 +94,14 @@ def upgrade(engine: Engine, progress: Callable[[str], None] | None = None) -> li
 
     config = alembic_config()
     config.attributes["on_version_apply"] = on_apply
+    # The lock is held on a connection of its own, so the upgrade's own
+    # transaction (alembic's version row) is committed before it is released:
+    # released first, a racing upgrader read the old revision and applied it again.
     with (
         storage_errors("upgrade the schema"),
+        engine.connect() as lock_conn,
+        _migration_lock(lock_conn),
         writing(engine) as conn,
-        _migration_lock(conn),
     ):
         config.attributes["connection"] = conn
         if _revision_of(conn) is None and legacy_tables_present(conn):

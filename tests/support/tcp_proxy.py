@@ -12,49 +12,62 @@ from tests.support.redis_server import free_port
 
 class TcpProxy:
     """Forwards 127.0.0.1:`port` to `target`. `cut()` closes every connection and
-    refuses new ones until `restore()`."""
+    drops new ones until `restore()`; the port stays bound meanwhile, so no other
+    socket on the machine can take it before the link is restored."""
 
     def __init__(self, target: tuple[str, int]) -> None:
         self.target = target
         self.port = free_port()
         self._lock = threading.Lock()
         self._sockets: list[socket.socket] = []
-        self._listener: socket.socket | None = None
-        self.restore()
+        self._open = True
+        self._listener = socket.create_server(("127.0.0.1", self.port))
+        threading.Thread(target=self._accept, daemon=True).start()
 
     def restore(self) -> None:
-        listener = socket.create_server(("127.0.0.1", self.port), reuse_port=False)
         with self._lock:
-            self._listener = listener
-        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+            self._open = True
 
     def cut(self) -> None:
         with self._lock:
-            listener, self._listener = self._listener, None
+            self._open = False
             sockets, self._sockets = self._sockets, []
-        for sock in [listener, *sockets]:
-            if sock is not None:
-                with contextlib.suppress(OSError):
-                    sock.shutdown(socket.SHUT_RDWR)
-                sock.close()
+        _close(sockets)
 
-    close = cut
+    def close(self) -> None:
+        self.cut()
+        _close([self._listener])
 
-    def _accept(self, listener: socket.socket) -> None:
+    def _accept(self) -> None:
         while True:
             try:
-                client, _ = listener.accept()
-                upstream = socket.create_connection(self.target, timeout=5)
+                client, _ = self._listener.accept()
             except OSError:
                 return
             with self._lock:
-                if self._listener is not listener:
-                    client.close()
-                    upstream.close()
-                    return
+                refused = not self._open
+            if refused:
+                _close([client])
+                continue
+            try:
+                upstream = socket.create_connection(self.target, timeout=5)
+            except OSError:
+                _close([client])
+                continue
+            with self._lock:
+                if not self._open:
+                    _close([client, upstream])
+                    continue
                 self._sockets += [client, upstream]
             for a, b in ((client, upstream), (upstream, client)):
                 threading.Thread(target=_pump, args=(a, b), daemon=True).start()
+
+
+def _close(sockets: list[socket.socket]) -> None:
+    for sock in sockets:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+        sock.close()
 
 
 def _pump(source: socket.socket, sink: socket.socket) -> None:
