@@ -277,7 +277,7 @@ class ArchivedEventLog:
             return None
         if len(found) >= limit or info.last_id >= end:
             return found
-        if info.last_sequence >= self._known_head(run_id):
+        if info.last_sequence >= self._archived_head(run_id):
             return found
         last = max(info.last_id, found[-1].id) if found else info.last_id
         return found + cold(run_id, last.successor(), end, limit - len(found))
@@ -295,9 +295,7 @@ class ArchivedEventLog:
         """The highest acknowledged sequence, the archive's read at most every
         `refresh_seconds` per run."""
         if self._heads.stale(run_id):
-            info = self._archive.info(run_id)
-            archived = 0 if info is None else info.last_sequence
-            self._heads.saw(run_id, archived, from_archive=True)
+            return self._archived_head(run_id)
         return self._heads.floor(run_id)
 
     def wait(

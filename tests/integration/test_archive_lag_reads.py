@@ -139,3 +139,20 @@ def test_a_read_reaching_the_end_of_the_redis_copy_gets_what_the_archive_holds_a
     later = sql.append(run_id, [token("b"), completed()])
 
     assert log.read(run_id) == stored + later
+
+
+def test_a_selected_read_reaching_the_end_of_the_redis_copy_gets_them_too():
+    sql = sqlite_log_backend().make()
+    log = archived(redis_log_backend().make(), sql)
+    run_id = new_run_id()
+    stored = log.append(run_id, [started(), token("a")])
+    assert log.archiver.flush()
+    everyone = frozenset({"researcher"})
+    assert log.read_selected(run_id, MIN_ID, MAX_ID, 100, everyone, frozenset())
+
+    later = sql.append(run_id, [token("b"), completed()])
+
+    found = log.read_selected(run_id, MIN_ID, MAX_ID, 100, everyone, frozenset())
+    assert found == [e for e in stored + later if e.event.source is not None] + [
+        e for e in later if e.event.source is None
+    ]
