@@ -40,7 +40,7 @@ from runstream.adapters.redis_stream.client import redis_client
 from runstream.adapters.redis_stream.event_log import RedisStreamEventLog
 from runstream.domain.model import NewEvent
 
-DEFAULT_REDIS = "redis://127.0.0.1:6379/13"
+DEFAULT_REDIS = "redis://127.0.0.1:6379/15"  # flushed: never a db the tests use (9, 13)
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from benchmarks.load_targets import Runstream
 from runstream.adapters.redis_stream.client import redis_client
 from runstream.adapters.redis_stream.event_log import RedisStreamEventLog
 
-DEFAULT_REDIS = "redis://127.0.0.1:6379/13"
+DEFAULT_REDIS = "redis://127.0.0.1:6379/15"  # flushed: never a db the tests use (9, 13)
 
 
 def replay_seconds(port: int, run_id: int) -> float:
