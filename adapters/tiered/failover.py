@@ -192,7 +192,8 @@ class FailoverEventLog:
         return operation(self._fallback)
 
     def _read(self, operation: Callable[[EventLog], T]) -> T:
-        """Reads follow the last known decision (they acknowledge nothing)."""
+        """Reads follow the last known decision (they acknowledge nothing); a
+        read that Redis fails waits for the fleet to settle on a tier."""
         try:
             tier = self.fleet.current().tier
         except StorageUnavailable:
@@ -203,10 +204,10 @@ class FailoverEventLog:
             return operation(self._primary)
         except StorageUnavailable as err:
             try:
-                self.fleet.redis_failed(err)
+                settled = self.fleet.read_failed(err)
             except StorageUnavailable:
                 raise err from None
-            if self.fleet.state.tier != SQL:
+            if settled != SQL:
                 raise
         return operation(self._fallback)
 

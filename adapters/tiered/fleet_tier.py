@@ -117,6 +117,21 @@ class FleetTier:
                 self._adopt(switched, time.monotonic())
         self.advance()
 
+    def read_failed(self, err: StorageUnavailable) -> str:
+        """A read Redis failed: `redis_failed`, then the tier once the switch
+        settles. Unlike a write (answered 503 at once, the producer retries), a
+        read also waits out the veto of processes that reached Redis moments ago
+        (they lose it too in an outage); StorageUnavailable after `settle`."""
+        deadline = time.monotonic() + self.timing.settle
+        while True:
+            try:
+                self.redis_failed(err)
+                return self.writable()
+            except StorageUnavailable:
+                if time.monotonic() >= deadline:
+                    raise
+            time.sleep(self.timing.beat)
+
     def redis_lost(self, why: str) -> None:
         """Redis lost acknowledged events (a stream vanished or went back):
         unless the fleet passed through SQL moments ago, every process must

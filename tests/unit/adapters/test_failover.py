@@ -8,6 +8,8 @@ import pytest
 
 from runstream.adapters.in_memory.event_log import InMemoryEventLog
 from runstream.adapters.tiered.failover import FailoverEventLog
+from runstream.adapters.tiered.fleet_timing import FleetTiming
+from runstream.adapters.tiered.tier_record import LocalTierRecord
 from runstream.domain.errors import StorageUnavailable
 from runstream.domain.ids import MAX_ID, MIN_ID
 from tests.factories import completed, new_run_id, started, token
@@ -152,3 +154,33 @@ def test_a_waiter_on_the_fallback_sees_outage_appends(primary, fallback):
     found = log.wait({run_id: first.id}, timeout=1)
 
     assert [e.sequence for e in found[run_id]] == [2]
+
+
+def test_a_read_when_the_primary_fails_waits_for_the_switch_and_uses_the_fallback(
+    primary, fallback
+):
+    # A stream opened at the moment Redis died answered 503 (a loaded suite
+    # run of test_redis_outage[restarted_empty]): the read gave up while the
+    # fleet was still deciding.
+    # The other process reached Redis moments ago (its veto lasts `healthy`)
+    # and lost it too; then the switch waits for its lease.
+    timing = FleetTiming(lease=0.3, beat=0.02, healthy=0.3, gone=5.0,
+                         in_flight=0.0, settle=5.0, unseen=0.3)  # fmt: skip
+    record = LocalTierRecord()
+    log = FailoverEventLog(primary, fallback, record=record, timing=timing)
+    other = FailoverEventLog(primary, fallback, record=record, timing=timing)
+    run_id = new_run_id()
+    log.append(run_id, [started(), token()])
+    fallback.store(run_id, primary.log.read(run_id))
+    log.fleet.tick()
+    other.fleet.tick()
+    other.start()  # another process of the fleet: the switch waits for its lease
+    primary.down = True
+
+    try:
+        read = log.read(run_id)
+    finally:
+        other.stop(5)
+
+    assert [e.sequence for e in read] == [1, 2]
+    assert log.serving == "sql"
