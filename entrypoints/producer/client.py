@@ -59,9 +59,8 @@ class Producer:
         self._control = Transport(url, api_key, request_timeout)
         self._control_lock = threading.Lock()
         self._sender = Sender(
-            Transport(url, api_key, request_timeout),
-            self._queue, self._retry, max_batch, linger,
-        )  # fmt: skip
+            url, api_key, request_timeout, self._queue, self._retry, max_batch, linger
+        )
         atexit.register(self._close_at_exit)
 
     def create_run(
@@ -122,11 +121,14 @@ class Producer:
         lists every event that was not stored, with the reason."""
         atexit.unregister(self._close_at_exit)
         self._queue.close()
-        self._sender.thread.join(timeout)
-        if self._sender.thread.is_alive():
-            self._sender.abandon.set()
-            self._sender.thread.join(self._timeout + 1)
-        self._sender.give_up_on_queued()
+        sender = self._sender
+        sender.thread.join(timeout)
+        if sender.thread.is_alive():
+            sender.abandon.set()
+            sender.thread.join(self._timeout + 1)
+        sender.link.stop()
+        sender.link.thread.join(self._timeout + 1)
+        sender.give_up()
         self._control.close()
         return self._sender.report()
 
