@@ -41,26 +41,14 @@ class Group:
 
 @dataclass
 class Window:
-    """At most `capacity` events in flight (a single larger group alone)."""
+    """The groups in flight, oldest first, and how many events they hold."""
 
-    capacity: int
     groups: deque[Group] = field(default_factory=deque)
     events: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
         self.changed = threading.Condition(self.lock)
-
-    def room(self) -> int:
-        with self.lock:
-            return self.capacity - self.events
-
-    def wait_room(self, abandon: threading.Event) -> int:
-        """Events the window can take now, waiting for at least one."""
-        with self.lock:
-            while self.events >= self.capacity and not abandon.is_set():
-                self.changed.wait(0.1)
-            return max(1, self.capacity - self.events)
 
     def wait_empty(self, until: Callable[[], bool]) -> None:
         with self.lock:

@@ -48,6 +48,7 @@ class Link:
         policy: RetryPolicy,
         settle: Settle,
         abandon: threading.Event,
+        stream: bool = True,
     ) -> None:
         self._connection = StreamConnection(url, api_key, timeout)
         self._posts = Transport(url, api_key, timeout)
@@ -57,7 +58,7 @@ class Link:
         self._settle = settle
         self._abandon = abandon
         self._stopping = False
-        self._posting_until = 0.0
+        self._posting_until = 0.0 if stream else float("inf")
         self._wake_r, self._wake_w = socket.socketpair()
         self._wake_w.setblocking(False)
         self.thread = threading.Thread(

@@ -36,21 +36,24 @@ class Sender:
         policy: RetryPolicy,
         max_batch: int,
         linger: float,
+        stream: bool = True,
     ) -> None:
         self._calls = Transport(url, api_key, timeout)
         self._queue = queue
         self._policy = policy
         self._linger = linger
+        self._max_batch = max_batch
         self._keys = (f"{uuid.uuid4().hex}-{n}" for n in itertools.count(1))
         self._lock = threading.Lock()
         self._stored = 0
         self._undelivered: list[Undelivered] = []
         self.abandon = threading.Event()
-        # At most `max_batch` events in flight: with the queue, the memory bound.
-        self.window = Window(max_batch)
+        # At most one batch in flight: with the queue, the memory bound.
+        self.window = Window()
         self.link = Link(
-            url, api_key, timeout, self.window, policy, self.settle, self.abandon
-        )
+            url, api_key, timeout, self.window, policy, self.settle, self.abandon,
+            stream,
+        )  # fmt: skip
         self.thread = threading.Thread(
             target=self._run, name="runstream-producer", daemon=True
         )
@@ -64,10 +67,12 @@ class Sender:
     def _run(self) -> None:
         try:
             while True:
-                room = self.window.wait_room(self.abandon)
+                # One batch in flight: while it is answered the next one
+                # gathers, so a slower service gets fewer, larger groups.
+                self.window.wait_empty(self.abandon.is_set)
                 if self.abandon.is_set():
                     break
-                batch = self._queue.take(room, self._linger)
+                batch = self._queue.take(self._max_batch, self._linger)
                 if batch is None:
                     break
                 if isinstance(batch[0], Call):

@@ -16,7 +16,7 @@ def test_a_group_is_one_message_with_its_run_key_and_events():
 
 
 def test_groups_are_sent_once_per_connection_and_all_again_on_a_new_one():
-    window = Window(10)
+    window = Window()
     window.add([group(1), group(2)])
     first = window.unsent()
     window.add([group(3)])
@@ -32,7 +32,7 @@ def test_groups_are_sent_once_per_connection_and_all_again_on_a_new_one():
 
 
 def test_only_the_oldest_group_is_answered():
-    window = Window(10)
+    window = Window()
     window.add([group(1), group(2)])
 
     out_of_order = window.pop("key-2")
@@ -43,25 +43,24 @@ def test_only_the_oldest_group_is_answered():
     assert [g.key for g in window.unsent()] == ["key-2"]
 
 
-def test_the_window_holds_at_most_its_capacity_in_events_and_waits_for_room():
-    window = Window(4)
+def test_waiting_for_an_empty_window_ends_with_the_last_answer():
+    window = Window()
     window.add([group(1, events=3), group(2, events=1)])
-    abandon = threading.Event()
-    rooms: list[int] = []
-    waiter = threading.Thread(target=lambda: rooms.append(window.wait_room(abandon)))
+    waiter = threading.Thread(target=window.wait_empty, args=(lambda: False,))
     waiter.start()
 
-    waiter.join(0.2)
-    waiting = waiter.is_alive()
     window.pop("key-1")
+    waiting = waiter.is_alive()
+    window.pop("key-2")
     waiter.join(10)
 
     assert waiting
-    assert rooms == [3]
+    assert not waiter.is_alive()
+    assert window.events == 0
 
 
 def test_a_split_group_is_replaced_in_place_by_its_parts():
-    window = Window(10)
+    window = Window()
     window.add([group(1, events=2), group(2)])
 
     window.replace_head([group(10), group(11)])
