@@ -77,6 +77,12 @@ class IngestConnection:
         """The frames for what arrived, and whether to read on."""
         try:
             frames = self._reader.feed(data)
+        except ws.TooLarge as err:
+            # Answered like a POST over the body limit: the client sends the
+            # group's events again one at a time.
+            answer = error_answer(None, "EVENT_TOO_LARGE", str(err), 413)
+            closing = ws.encode(ws.CLOSE, ws.close_payload(1009), False)
+            return [ws.encode(ws.TEXT, answer, False), closing], False
         except ws.FrameError as err:
             return [ws.encode(ws.CLOSE, ws.close_payload(1002, str(err)), False)], False
         answers: list[bytes] = []

@@ -25,6 +25,10 @@ class FrameError(Exception):
     over the size limit): the connection cannot go on."""
 
 
+class TooLarge(FrameError):
+    """A message over the reader's size limit."""
+
+
 def accept_value(key: str) -> str:
     """`Sec-WebSocket-Accept` for a handshake's `Sec-WebSocket-Key`."""
     digest = hashlib.sha1((key + GUID).encode("ascii")).digest()
@@ -130,7 +134,7 @@ class FrameReader:
         if opcode in CONTROL and (size > 125 or not first & 0x80):
             raise FrameError("a control frame is short and never fragmented")
         if size + self._fragmented > self._limit:
-            raise FrameError(f"a message over the {self._limit}-byte limit")
+            raise TooLarge(f"a message over the {self._limit}-byte limit")
 
     def _join(self, frame: Frame, fin: bool) -> Frame | None:
         if (frame.opcode == CONTINUATION) != bool(self._fragments):

@@ -11,8 +11,9 @@ import requests
 
 from runstream.entrypoints.producer.stream import StreamConnection
 from runstream.producer import Agent, Producer, RetryPolicy
-from tests.support.apps import API_KEYS
+from tests.support.apps import API_KEYS, MEMORY
 from tests.support.ingest_proxy import IngestProxy
+from tests.support.live_server import LiveServer
 from tests.support.tiers_harness import history
 
 pytestmark = [pytest.mark.e2e]
@@ -114,3 +115,25 @@ def test_a_group_for_another_tenants_run_is_refused_and_ends_the_stream(
 
     assert answers[0]["error"]["code"] == "RUN_NOT_FOUND"
     assert answers[0]["key"] == "k"
+
+
+def test_a_group_over_the_body_limit_is_sent_again_event_by_event():
+    limits = {
+        "RUNSTREAM_MAX_BODY_BYTES": "300000",
+        "RUNSTREAM_MAX_EVENT_BYTES": "100000",
+    }
+    server = LiveServer({**MEMORY, **limits})
+    try:
+        producer = Producer(server.url, linger=0.2, retry=QUICK)
+        run = producer.create_run("large events")
+        texts = [f"token-{n:02d} " + "y" * 50_000 for n in range(12)]
+
+        for text in texts:
+            run.token(text, WRITER)
+        run.finish()
+        report = producer.close()
+
+        assert report.ok and report.stored == len(texts)
+        assert contents(history(server.url, run.id)) == texts
+    finally:
+        server.stop()
