@@ -28,7 +28,7 @@ from runstream.entrypoints.producer import websocket as ws
 
 logger = logging.getLogger(__name__)
 
-READ_SIZE = 256 * 1024
+READ_SIZE = 64 * 1024  # under malloc's mmap threshold: a read allocates this much
 IDLE_SECONDS = 300.0  # a producer silent this long reconnects when it needs to
 DRAIN_SECONDS = 5.0  # after an error: how long the client gets to hang up
 
