@@ -32,7 +32,8 @@ INGEST = (
     "answer names the key with `ids` and `sequences` (and `replayed`), or an "
     "`error` `{code, message}` and its HTTP `status`, after which the service "
     "reads nothing more and closes the connection. A server that cannot take "
-    "the connection over answers 400: send the groups by POST."
+    "the connection over answers 400: send the groups by POST. A GET without "
+    'an upgrade answers `{"websocket": true|false}`.'
 )
 
 
@@ -148,7 +149,9 @@ def paths() -> dict[str, Any]:
         "/ingest": {"get": _op(
             "A producer's stream: a WebSocket (RFC 6455) carrying groups of "
             "events, one answer per group (docs/producers.md)",
-            {"101": {"description": "Switching Protocols: the WebSocket"}},
+            {"101": {"description": "Switching Protocols: the WebSocket"},
+             "200": _json("IngestOffer", "Without an upgrade: whether this "
+                          "server takes the stream")},
             "INVALID_REQUEST", "UNAUTHORIZED", description=INGEST)},
         "/runs/{run_id}/summary": {**run, "get": _op(
             "Per-agent and per-run figures of the run",

@@ -9,7 +9,7 @@ import socket
 import threading
 
 from dependency_injector.wiring import Provide, inject
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, current_app, jsonify, request
 from werkzeug.exceptions import ServiceUnavailable
 
 from runstream.application.append_events import MAX_BATCH, AppendEvents
@@ -53,16 +53,17 @@ class IngestConnections:
             connection.close()
 
 
-def _handshake_key() -> str:
+def _handshake_key() -> str | None:
+    """The upgrade's key; None for a GET that asks for no upgrade."""
     headers = request.headers
-    upgrade = headers.get("Upgrade", "").lower() == "websocket"
+    if headers.get("Upgrade", "").lower() != "websocket":
+        return None
     key = headers.get("Sec-WebSocket-Key", "")
-    if not upgrade or not key or headers.get("Sec-WebSocket-Version") != "13":
-        raise InvalidRequest("GET /ingest is a WebSocket upgrade (RFC 6455, 13)")
+    if not key or headers.get("Sec-WebSocket-Version") != "13":
+        raise InvalidRequest("a WebSocket upgrade of RFC 6455, version 13")
     return key
 
 
-@bp.get("/ingest", websocket=True)
 @inject
 def ingest(
     append: AppendEvents = Provide[Container.append_events],
@@ -71,6 +72,8 @@ def ingest(
 ) -> Response:
     key = _handshake_key()
     take_over = request.environ.get(TAKE_OVER)
+    if key is None:  # a plain GET (or an upgrade a proxy dropped): no stream
+        return jsonify(websocket=take_over is not None)
     if take_over is None:
         raise InvalidRequest(
             "this server cannot take the connection over: "
@@ -96,3 +99,9 @@ def ingest(
     )
     connections.start(connection)
     return Response(status=204)  # never sent: the connection was taken over
+
+
+# Werkzeug routes an upgrade only to a rule marked `websocket`; the plain rule
+# takes any other GET (authenticated first, like every request).
+bp.add_url_rule("/ingest", view_func=ingest, methods=["GET"], websocket=True)
+bp.add_url_rule("/ingest", view_func=ingest, methods=["GET"])

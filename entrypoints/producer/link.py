@@ -151,7 +151,7 @@ class Link:
             if unsent := self._window.unsent():
                 self._connection.send([g.message for g in unsent])
                 waiting_since = waiting_since or time.monotonic()
-            if self._connection.pending or self._wait(sock):
+            if self._connection.buffered() or self._wait(sock):
                 for answer in self._connection.receive():
                     self._answer(answer)
                 waiting_since = time.monotonic() if len(self._window) else None

@@ -117,6 +117,13 @@ class StreamConnection:
             b"".join(ws.encode(ws.TEXT, m, masked=True) for m in messages)
         )
 
+    def buffered(self) -> bool:
+        """Answers already read from the socket (or held by TLS), which a
+        select() on the socket would not report."""
+        if self.pending:
+            return True
+        return isinstance(self.sock, ssl.SSLSocket) and self.sock.pending() > 0
+
     def receive(self) -> list[dict[str, Any]]:
         """The answers that arrived (reading once); ConnectionResetError once
         the service closed the connection."""
