@@ -1,15 +1,19 @@
 """Ingest benchmark: what producers sending LLM tokens cost the service.
 
     .venv/bin/python -m benchmarks.ingest [--seconds 20] [--runs 10] [--rate 100]
-        [--archive sql|none] [--only post|client|batch ...] [--linger 0.005]
+        [--archive sql|none] [--only post|client|client-post|batch ...]
+        [--linger 0.005]
 
 One `runstream serve` (one gevent worker) on Redis + MariaDB with the SQL
 archive on; three producers side by side, each on fresh runs, `--runs` runs x
 `--rate` tokens/s for `--seconds`, with one SSE subscriber per run:
-(a) one POST per token, (b) the producer client emitting single tokens,
-(c) raw POSTs of 100-token batches. For each: the service process tree's CPU
-per event (from /proc, SSE delivery and archive included), events/s stored,
-and emit -> subscriber latency (a batch's tokens wait for their batch).
+(a) one POST per token, (b) the producer client emitting single tokens (on
+its WebSocket stream), (b') the same client sending keyed POSTs instead (its
+fallback, `stream=False`), (c) raw POSTs of 100-token batches. For each:
+the service process tree's CPU per event (from /proc, SSE delivery and
+archive included), events per append (a request, or a group on the stream),
+events/s stored, and emit -> subscriber latency (a batch's tokens wait for
+their batch).
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ from tests.support.sql_backend import fresh_mysql_database
 
 DEFAULT_REDIS = "redis://127.0.0.1:6379/14"
 MODES = {"a) POST per token": "post", "b) client, single tokens": "client",
-         "c) POST of 100": "batch"}  # fmt: skip
+         "b') client, by POST": "client-post", "c) POST of 100": "batch"}  # fmt: skip
 
 
 def tree_cpu(pid: int) -> float:
@@ -66,7 +70,8 @@ def warm_up(server: LiveServer, connections: int = 20) -> None:
 
 
 def append_requests(server: LiveServer) -> int:
-    """Append requests the service has answered (its append-time histogram)."""
+    """Appends the service has made (its append-time histogram: a request, or
+    a group on an ingest stream)."""
     text = requests.get(f"{server.url}/metrics", timeout=10).text
     for line in text.splitlines():
         if line.startswith("runstream_append_seconds_count"):
@@ -98,7 +103,7 @@ def measure(server: LiveServer, mode: str, args: argparse.Namespace) -> dict[str
         "events sent": sent["sent"],
         "events delivered (SSE)": seen["received"],
         "duplicates": seen["duplicates"],
-        "events per request": sent["sent"] / max(made_requests, 1),
+        "events per append": sent["sent"] / max(made_requests, 1),
         "server CPU us/event": used / sent["sent"] * 1e6,
         "events/s stored": sent["sent"] / sent["seconds"],
         "emit->SSE p50 ms": (latency["0.5"] or 0) * 1000,

@@ -5,8 +5,9 @@ LINGER RUN_ID...` sends RATE tokens/s to every run for SECONDS and prints a JSON
 produced, for the subscribers' emit-to-delivery latency.
 
 Modes: `post` (one POST per token, a keep-alive connection per run), `client`
-(the producer client, one per run, emitting single tokens), `batch` (a POST of
-100 tokens per run, each as soon as its 100th token is produced).
+(the producer client, one per run, emitting single tokens, on its stream),
+`client-post` (the same, with `stream=False`: keyed POSTs), `batch` (a POST
+of 100 tokens per run, each as soon as its 100th token is produced).
 """
 
 from __future__ import annotations
@@ -54,8 +55,8 @@ def post_tokens(url: str, run_id: int, rate: float, seconds: float, start: float
 
 
 def client_tokens(url: str, run_ids: list[int], rate: float, seconds: float,
-                  start: float, linger: float) -> None:  # fmt: skip
-    producers = [Producer(url, linger=linger) for _ in run_ids]
+                  start: float, linger: float, stream: bool) -> None:  # fmt: skip
+    producers = [Producer(url, linger=linger, stream=stream) for _ in run_ids]
     runs = [p.attach(run_id) for p, run_id in zip(producers, run_ids, strict=True)]
     for n, due in paced(rate * len(runs), seconds, start):
         data = {"content": PAD, "n": n // len(runs), "sent": round(due, 6)}
@@ -70,8 +71,8 @@ def main() -> None:
     linger = float(sys.argv[5])
     run_ids = [int(r) for r in sys.argv[6:]]
     start = time.time() + 0.5
-    if mode == "client":
-        client_tokens(url, run_ids, rate, seconds, start, linger)
+    if mode in ("client", "client-post"):
+        client_tokens(url, run_ids, rate, seconds, start, linger, mode == "client")
     else:
         size = 100 if mode == "batch" else 1
         step = 1 / rate / len(run_ids)

@@ -18,6 +18,7 @@ from runstream.entrypoints.http.admission import admission_for
 from runstream.entrypoints.http.binding import bind_views
 from runstream.entrypoints.http.body import BODY_SLACK
 from runstream.entrypoints.http.viewer import viewer_bp
+from runstream.entrypoints.ingest import endpoint as ingest
 from runstream.entrypoints.live import endpoint as stream
 from runstream.entrypoints.live.delivery import LiveDelivery
 
@@ -45,9 +46,12 @@ def create_app(container: Container | None = None) -> Flask:
     app.extensions["runstream.admission"] = admission_for(container.run_manager())
     hub = container.fan_out_hub()
     app.extensions["runstream.live"] = LiveDelivery(hub, container.metrics())
+    app.extensions["runstream.ingest"] = ingest.IngestConnections()
     container.background()  # its threads stop in shutdown_resources()
     errors.register_errors(app)
-    blueprints = (runs.bp, events.bp, stream.bp, summary.bp, ops.bp, viewer_bp)
+    blueprints = (
+        runs.bp, events.bp, stream.bp, ingest.bp, summary.bp, ops.bp, viewer_bp,
+    )  # fmt: skip
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     bind_views(app, container)
@@ -73,12 +77,14 @@ def _no_empty_segment() -> ResponseReturnValue | None:
 
 
 def begin_shutdown(app: Flask) -> None:
-    """End every live stream without `close`, so clients reconnect elsewhere,
-    then stop the runs this process executes (their events are stored)."""
+    """End every live stream without `close` and every producer's ingest
+    stream, so clients reconnect elsewhere, then stop the runs this process
+    executes (their events are stored)."""
     app.extensions["runstream.closing"].set()
     container: Container = app.container  # type: ignore[attr-defined]
     container.fan_out_hub().close()
     app.extensions["runstream.live"].close()
+    app.extensions["runstream.ingest"].close()
     manager = getattr(container, "run_manager", None)
     try:
         if manager is not None:

@@ -73,6 +73,12 @@ def json_object(limit: int, *, depth_checked: bool = False) -> JsonObject:
     require_json_type()
     config = current_app.container.config  # type: ignore[attr-defined]
     raw = _read(limit, config.http.body_timeout())
+    return clean_object(raw, depth_checked=depth_checked)
+
+
+def clean_object(raw: bytes, *, depth_checked: bool = False) -> JsonObject:
+    """`raw` as a clean JSON object (see json_object); a request body, or a
+    message of the ingest stream."""
     try:
         value = json.loads(raw, parse_constant=_no_constants, parse_float=_finite)
     except (ValueError, UnicodeDecodeError, RecursionError) as err:

@@ -26,6 +26,16 @@ LAST_EVENT_ID = (
     "the start position like `last_event_id`, and wins over it."
 )
 
+INGEST = (
+    'Each text message is a group `{"run", "key", "events"}`, appended '
+    "as `POST /runs/{run}/events` with `Idempotency-Key: key` would be; the "
+    "answer names the key with `ids` and `sequences` (and `replayed`), or an "
+    "`error` `{code, message}` and its HTTP `status`, after which the service "
+    "reads nothing more and closes the connection. A server that cannot take "
+    "the connection over answers 400: send the groups by POST. A GET without "
+    'an upgrade answers `{"websocket": true|false}`.'
+)
+
 
 def _ref(name: str) -> dict[str, Any]:
     return {"$ref": f"#/components/schemas/{name}"}
@@ -136,6 +146,13 @@ def paths() -> dict[str, Any]:
                 _query("access_token", {"type": "string"}, "a stream token"),
                 *PART_PARAMETERS,
             ])},
+        "/ingest": {"get": _op(
+            "A producer's stream: a WebSocket (RFC 6455) carrying groups of "
+            "events, one answer per group (docs/producers.md)",
+            {"101": {"description": "Switching Protocols: the WebSocket"},
+             "200": _json("IngestOffer", "Without an upgrade: whether this "
+                          "server takes the stream")},
+            "INVALID_REQUEST", "UNAUTHORIZED", description=INGEST)},
         "/runs/{run_id}/summary": {**run, "get": _op(
             "Per-agent and per-run figures of the run",
             {"200": _json("RunSummary", "The figures")}, "RUN_NOT_FOUND", *common)},

@@ -105,6 +105,7 @@ SCHEMAS: dict[str, Any] = {
                            expires_at={"type": "string", "format": "date-time"}),
     "RunSummary": SUMMARY_SCHEMA,
     "Health": _object(["status"], status={"type": "string", "enum": ["ok"]}),
+    "IngestOffer": _object(["websocket"], websocket={"type": "boolean"}),
     "Readiness": {"type": "object", "required": ["status", "event_log",
                                                  "run_repository"],
                   "properties": {"status": {"type": "string"},

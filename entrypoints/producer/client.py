@@ -30,9 +30,12 @@ class Producer:
 
     `emit` only queues (at most `max_queued` events; when full it waits up to
     `block_timeout` s with `on_full="block"`, or raises at once with
-    `"raise"`: QueueFull, never a silent drop). A sender thread sends them in
-    emit order, `max_batch` at most per request, after lingering `linger` s for
-    more; it retries every request with its Idempotency-Key for `retry_for` s.
+    `"raise"`: QueueFull, never a silent drop). A sender thread takes them in
+    emit order, `max_batch` at most at a time, after lingering `linger` s for
+    more, as one group per run with its Idempotency-Key; the groups travel on
+    one WebSocket (`GET /ingest`) and are sent again, same keys, until answered
+    (for `retry_for` s). Where the service refuses the upgrade, or with
+    `stream=False`, each group is a keyed `POST /runs/{id}/events`.
     """
 
     def __init__(
@@ -48,6 +51,7 @@ class Producer:
         request_timeout: float = 10.0,
         retry: RetryPolicy | None = None,
         max_event_bytes: int = 1 << 20,
+        stream: bool = True,
     ) -> None:
         if not 1 <= max_batch <= 1000:
             raise ValueError("max_batch must be 1 to 1000 (the service's limit)")
@@ -59,8 +63,8 @@ class Producer:
         self._control = Transport(url, api_key, request_timeout)
         self._control_lock = threading.Lock()
         self._sender = Sender(
-            Transport(url, api_key, request_timeout),
-            self._queue, self._retry, max_batch, linger,
+            url, api_key, request_timeout, self._queue, self._retry, max_batch,
+            linger, stream,
         )  # fmt: skip
         atexit.register(self._close_at_exit)
 
@@ -122,11 +126,14 @@ class Producer:
         lists every event that was not stored, with the reason."""
         atexit.unregister(self._close_at_exit)
         self._queue.close()
-        self._sender.thread.join(timeout)
-        if self._sender.thread.is_alive():
-            self._sender.abandon.set()
-            self._sender.thread.join(self._timeout + 1)
-        self._sender.give_up_on_queued()
+        sender = self._sender
+        sender.thread.join(timeout)
+        if sender.thread.is_alive():
+            sender.abandon.set()
+            sender.thread.join(self._timeout + 1)
+        sender.link.stop()
+        sender.link.thread.join(self._timeout + 1)
+        sender.give_up()
         self._control.close()
         return self._sender.report()
 

@@ -97,14 +97,15 @@ class BoundedQueue:
                 batch.append(self._items.popleft())
                 if isinstance(batch[-1], Call):
                     break
-            self.taken = len(batch)
+            self.taken += len(batch)
             self._has_space.notify_all()
             return batch
 
-    def settle(self) -> None:
+    def settle(self, count: int | None = None) -> None:
+        """`count` taken items are stored or given up on (None: all)."""
         with self._lock:
-            self.taken = 0
-            if not self._items:
+            self.taken = 0 if count is None else max(0, self.taken - count)
+            if not self._items and not self.taken:
                 self._idle.notify_all()
 
     def wait_idle(self, timeout: float | None) -> bool:
