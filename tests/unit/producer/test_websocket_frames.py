@@ -60,6 +60,7 @@ def test_a_message_an_intermediary_fragmented_is_joined_around_a_ping():
         (fragment(ws.CONTINUATION, b"x", True, masked=True), "continuation"),
         (bytes([0xC1]) + ws.encode(ws.TEXT, b"x", True)[1:], "reserved"),
     ],
+    ids=["unmasked", "opcode", "limit", "continuation", "reserved"],  # masks vary
 )
 def test_a_frame_that_breaks_the_framing_is_refused(wire, message):
     reader = ws.FrameReader(masked=True, limit=100)
