@@ -59,6 +59,8 @@ def _finite(text: str) -> float:
 def require_json_type() -> None:
     """A POST carries `Content-Type: application/json`, or no body at all: a
     form or `text/plain` POST (which any web page can send) is refused."""
+    if request.environ.get("CONTENT_TYPE") == JSON_TYPE:  # the usual, unparsed
+        return
     has_body = request.content_length or "Transfer-Encoding" in request.headers
     if request.mimetype == JSON_TYPE or (not request.mimetype and not has_body):
         return
