@@ -81,11 +81,11 @@ def _kind(category: str, action: str) -> tuple[Category, str]:
 
 
 @functools.lru_cache(maxsize=4096)
-def _source(agent_id: str, agent_type: str, name: str, team: str) -> Source:
+def _source(agent_id: str, agent_type: str, name: str, team: str) -> tuple[Source, int]:
     fields = (agent_id, agent_type, name, team)
     source = parse_source(dict(zip(_SOURCE_FIELDS, fields, strict=True)))
     assert source is not None
-    return source
+    return source, _source_bytes(source)
 
 
 def parse_kind(raw: object) -> tuple[Category, str]:
@@ -113,7 +113,8 @@ def parse_new_event(raw: object, max_bytes: int = DEFAULT_MAX_EVENT_BYTES) -> Ne
 
     Producers repeat the same few kinds and sources event after event: those
     that are plain strings are checked once and remembered (`_kind`,
-    `_source`); anything else takes the full checks, which say what is wrong."""
+    `_source`, with the source's serialized size); anything else takes the
+    full checks, which say what is wrong."""
     if not isinstance(raw, dict):
         raise InvalidEvent("an event must be a JSON object")
     if not raw.keys() <= _EVENT_FIELDS:
@@ -129,22 +130,34 @@ def parse_new_event(raw: object, max_bytes: int = DEFAULT_MAX_EVENT_BYTES) -> Ne
         category, action = _kind(category_text, action_text)
     else:
         category, action = parse_kind(kind)
-    given = raw.get("source")
-    fields = (
-        [given[name] for name in _SOURCE_FIELDS]
-        if type(given) is dict and given.keys() == _SOURCE_KEYS
-        else None
-    )
-    if fields is not None and all(type(field) is str for field in fields):
-        source: Source | None = _source(*fields)
-    else:
-        source = parse_source(given)
+    source, source_bytes = _given_source(raw.get("source"))
     data = raw.get("data", {})
     if not isinstance(data, dict):
         raise InvalidEvent("data must be a JSON object")
     event = NewEvent(category, action, source, dump_json(data))
-    check_size(event, max_bytes)
+    size = _STORED_OVERHEAD + len(action) + len(category) + source_bytes
+    # UTF-8 takes at most 4 bytes a character: most data is far below the limit.
+    if size + 4 * len(event.data_json) > max_bytes:
+        check_size(event, max_bytes)
     return event
+
+
+def _given_source(given: object) -> tuple[Source | None, int]:
+    """The event's source and its serialized size (4 for `null`)."""
+    if given is None:
+        return None, 4
+    if type(given) is dict and given.keys() == _SOURCE_KEYS:
+        agent_id, agent_type = given["agent_id"], given["agent_type"]
+        name, team = given["agent_name"], given["team_name"]
+        if (
+            type(agent_id) is str
+            and type(agent_type) is str
+            and type(name) is str
+            and type(team) is str
+        ):
+            return _source(agent_id, agent_type, name, team)
+    source = parse_source(given)
+    return source, 4 if source is None else _source_bytes(source)
 
 
 def check_size(event: NewEvent, max_bytes: int) -> None:
