@@ -10,6 +10,7 @@ import pytest
 
 from runstream.adapters.redis_stream.codec import key_index, stream_key
 from runstream.adapters.redis_stream.event_log import RedisStreamEventLog
+from runstream.adapters.redis_stream.scripts import KEY_INDEX_LIMIT
 from runstream.adapters.tiered.archived_log import ArchivedEventLog
 from runstream.adapters.tiered.archiver import Archiver
 from runstream.domain.errors import IdempotencyKeyReused
@@ -175,3 +176,18 @@ def test_the_index_expires_with_the_stream(redis):
     log.finish(run_id)
 
     assert 0 < redis.pttl(key_index(run_id)) <= 60_000
+
+
+def test_an_index_at_its_limit_stops_vouching_and_keys_are_searched_for(redis):
+    log = RedisStreamEventLog(redis)
+    run_id = new_run_id()
+    log.append(run_id, [started()])
+    filler = {"": "1"} | {f"old-{n}": "1-0" for n in range(KEY_INDEX_LIMIT - 1)}
+    redis.hset(key_index(run_id), mapping=filler)
+
+    first = log.append(run_id, [token("a")], Idempotency("past-the-limit", "d"))
+    again = log.append(run_id, [token("a")], Idempotency("past-the-limit", "d"))
+
+    assert redis.hget(key_index(run_id), "") is None
+    assert redis.hget(key_index(run_id), "past-the-limit") is None
+    assert again.replayed and list(again) == list(first)
