@@ -17,8 +17,10 @@ class AppendPlan:
     a stream whose last sequence is lower lost events. `gap`: then continue
     after `floor` (True) or refuse (False), with ids above `floor_id` (the id
     acknowledged at `floor`, when known: a stream recreated within the same
-    millisecond would otherwise number below it). `keys_after`: with a key,
-    only entries after this id are searched for it (None: every kept entry).
+    millisecond would otherwise number below it). `keys_after`: with a key the
+    log's key index cannot vouch for, only entries after this id are searched
+    for it (None: every kept entry). `ask`: such a key is not searched for at
+    all; the append raises KeyNotIndexed (the caller asks the archive).
     """
 
     floor: int = 0
@@ -26,3 +28,4 @@ class AppendPlan:
     idempotency: Idempotency | None = None
     keys_after: EventId | None = None
     floor_id: EventId | None = None
+    ask: bool = False

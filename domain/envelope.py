@@ -75,6 +75,19 @@ def parse_source(raw: object) -> Source | None:
     return Source(raw["agent_id"], agent_type, raw["agent_name"], raw["team_name"])
 
 
+@functools.lru_cache(maxsize=1024)
+def _kind(category: str, action: str) -> tuple[Category, str]:
+    return parse_kind({"category": category, "action": action})
+
+
+@functools.lru_cache(maxsize=4096)
+def _source(agent_id: str, agent_type: str, name: str, team: str) -> tuple[Source, int]:
+    fields = (agent_id, agent_type, name, team)
+    source = parse_source(dict(zip(_SOURCE_FIELDS, fields, strict=True)))
+    assert source is not None
+    return source, _source_bytes(source)
+
+
 def parse_kind(raw: object) -> tuple[Category, str]:
     """The `event` object: a known category and a lowercase action."""
     if not isinstance(raw, dict):
@@ -90,29 +103,72 @@ def parse_kind(raw: object) -> tuple[Category, str]:
     return category, action
 
 
+_EVENT_FIELDS = frozenset(("event", "source", "data"))
+_KIND_FIELDS = frozenset(("category", "action"))
+_SOURCE_KEYS = frozenset(_SOURCE_FIELDS)
+
+
 def parse_new_event(raw: object, max_bytes: int = DEFAULT_MAX_EVENT_BYTES) -> NewEvent:
-    """A submitted `{"event":…, "source":…, "data":…}` object, checked in full."""
+    """A submitted `{"event":…, "source":…, "data":…}` object, checked in full.
+
+    Producers repeat the same few kinds and sources event after event: those
+    that are plain strings are checked once and remembered (`_kind`,
+    `_source`, with the source's serialized size); anything else takes the
+    full checks, which say what is wrong."""
     if not isinstance(raw, dict):
         raise InvalidEvent("an event must be a JSON object")
-    extra = sorted(set(raw) - {"event", "source", "data"})
-    if extra:
+    if not raw.keys() <= _EVENT_FIELDS:
+        extra = sorted(set(raw) - _EVENT_FIELDS)
         raise InvalidEvent(f"unknown event fields: {', '.join(extra)}")
-    category, action = parse_kind(raw.get("event"))
-    source = parse_source(raw.get("source"))
+    kind = raw.get("event")
+    if (
+        type(kind) is dict
+        and kind.keys() <= _KIND_FIELDS
+        and type(category_text := kind.get("category")) is str
+        and type(action_text := kind.get("action")) is str
+    ):
+        category, action = _kind(category_text, action_text)
+    else:
+        category, action = parse_kind(kind)
+    source, source_bytes = _given_source(raw.get("source"))
     data = raw.get("data", {})
     if not isinstance(data, dict):
         raise InvalidEvent("data must be a JSON object")
     event = NewEvent(category, action, source, dump_json(data))
-    check_size(event, max_bytes)
+    size = _STORED_OVERHEAD + len(action) + len(category) + source_bytes
+    # UTF-8 takes at most 4 bytes a character: most data is far below the limit.
+    if size + 4 * len(event.data_json) > max_bytes:
+        check_size(event, max_bytes)
     return event
+
+
+def _given_source(given: object) -> tuple[Source | None, int]:
+    """The event's source and its serialized size (4 for `null`)."""
+    if given is None:
+        return None, 4
+    if type(given) is dict and given.keys() == _SOURCE_KEYS:
+        agent_id, agent_type = given["agent_id"], given["agent_type"]
+        name, team = given["agent_name"], given["team_name"]
+        if (
+            type(agent_id) is str
+            and type(agent_type) is str
+            and type(name) is str
+            and type(team) is str
+        ):
+            return _source(agent_id, agent_type, name, team)
+    source = parse_source(given)
+    return source, 4 if source is None else _source_bytes(source)
 
 
 def check_size(event: NewEvent, max_bytes: int) -> None:
     """Raise EventTooLarge when the stored envelope could exceed `max_bytes`."""
-    size = _STORED_OVERHEAD + len(event.data_json.encode()) + len(event.action)
-    size += len(event.category.value)
+    size = _STORED_OVERHEAD + len(event.action) + len(event.category)
     if event.source is not None:
         size += _source_bytes(event.source)
+    # UTF-8 takes at most 4 bytes a character: most data is far below the limit.
+    if size + 4 * len(event.data_json) <= max_bytes:
+        return
+    size += len(event.data_json.encode())
     if size > max_bytes:
         raise EventTooLarge(
             f"event is {size} bytes serialized; the limit is {max_bytes}"

@@ -62,6 +62,13 @@ class LogBehind(StorageUnavailable):
         self.last_id = last_id
 
 
+class KeyNotIndexed(StorageUnavailable):
+    """A hot copy of a run's log cannot tell whether an idempotency key is new
+    (its key index does not cover the whole run, or the key's events are no
+    longer in it), and the append plan asked it not to search: nothing was
+    stored; the caller asks the tier that can tell."""
+
+
 class SubscriberLagged(DomainError):
     """A live subscriber fell further behind than the service keeps for it; it
     should resume from the log (its client reconnects with Last-Event-ID)."""

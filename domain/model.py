@@ -45,7 +45,12 @@ class Source:
 
 def dump_json(value: object) -> str:
     """The one canonical JSON text used for storage and the wire."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return _ENCODE(value)
+
+
+# What json.dumps(value, separators=(",", ":"), ensure_ascii=False) builds on
+# every call, built once (the encoder keeps no state between calls).
+_ENCODE = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,6 +37,13 @@ def stream_key(run_id: RunId) -> str:
     return f"run:{run_id}:events"
 
 
+def key_index(run_id: RunId) -> str:
+    """The hash of a run's idempotency keys (scripts.py, "The key index"): the
+    hash tag puts it in the slot of the run's stream, so the scripts may write
+    both on a cluster too."""
+    return f"{{run:{run_id}:events}}:keys"
+
+
 def run_of_key(key: str) -> RunId:
     """The run a stream key belongs to."""
     return int(key[4:-7])
@@ -144,7 +151,8 @@ def append_args(
         args += ("", "", "")
     else:
         after = plan.keys_after
-        args += ("-" if after is None else f"({after}", keyed.key, keyed.digest)
+        search = "ask" if plan.ask else "-" if after is None else f"({after}"
+        args += (search, keyed.key, keyed.digest)
     marks = key_fields(keyed)
     for event in events:
         fields = marks + event_fields(event) if marks else event_fields(event)

@@ -13,6 +13,7 @@ from runstream.adapters.redis_stream.cluster_wait import ClusterWait
 from runstream.adapters.redis_stream.codec import (
     SecondStamp,
     append_args,
+    key_index,
     store_args,
     stream_key,
 )
@@ -141,7 +142,9 @@ class RedisStreamEventLog:
         deadline = int(time.time() * 1000) + self._deadline_ms
         args = append_args(self._maxlen, self._stamp.now(), deadline, events, plan)
         try:
-            reply = self._scripts.run(self._append, stream_key(run_id), args)
+            reply = self._scripts.run(
+                self._append, _keys(run_id, plan.idempotency), args
+            )
         except REDIS_ERRORS as err:
             raise _unavailable(err) from err
         if not reply[:1].isdigit():
@@ -173,7 +176,8 @@ class RedisStreamEventLog:
     def _copy(
         self, run_id: RunId, events: Sequence[StoredEvent], fresh_of: Fresh
     ) -> int:
-        key = stream_key(run_id)
+        keyed = next((e.idempotency for e in events if e.idempotency), None)
+        keys = _keys(run_id, keyed)
         # Another writer may move the log between the check and the script; the
         # script then refuses, and the check runs again on the new last event.
         while True:
@@ -185,7 +189,7 @@ class RedisStreamEventLog:
                 raise InvalidRequest("event id 0-0 cannot be stored")
             args = store_args(self._maxlen, None if last is None else last.id, fresh)
             try:
-                if self._scripts.run(self._store, key, args):
+                if self._scripts.run(self._store, keys, args):
                     self._ack(run_id, fresh[-1])
                     return len(fresh)
             except REDIS_ERRORS as err:
@@ -278,6 +282,15 @@ class RedisStreamEventLog:
         except REDIS_ERRORS as err:
             raise _unavailable(err) from err
         return events[0] if events else None
+
+
+def _keys(run_id: RunId, idempotency: Idempotency | None) -> tuple[str, ...]:
+    """The keys a write script is given: the run's key index only for a keyed
+    write (on a cluster, a slot in migration refuses a call naming a key the
+    node lacks, and most runs never have an index)."""
+    if idempotency is None:
+        return (stream_key(run_id),)
+    return (stream_key(run_id), key_index(run_id))
 
 
 def _unavailable(err: Exception) -> StorageUnavailable:

@@ -10,7 +10,12 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from runstream.adapters.redis_stream.client import Client
-from runstream.adapters.redis_stream.codec import decode_entries, decode_raw, stream_key
+from runstream.adapters.redis_stream.codec import (
+    decode_entries,
+    decode_raw,
+    key_index,
+    stream_key,
+)
 from runstream.adapters.redis_stream.lane import Lane
 from runstream.domain.model import RunId, StoredEvent
 
@@ -68,7 +73,10 @@ class LaneReads:
         return decode_raw(run_id, oldest), decode_raw(run_id, newest), int(length)
 
     def expire(self, run_id: RunId, ttl_ms: int) -> None:
-        self._lane.call(("PEXPIRE", stream_key(run_id), str(ttl_ms)))
+        ttl = str(ttl_ms)
+        self._lane.call_all(
+            (("PEXPIRE", stream_key(run_id), ttl), ("PEXPIRE", key_index(run_id), ttl))
+        )
 
 
 class ClientReads:
@@ -97,3 +105,4 @@ class ClientReads:
 
     def expire(self, run_id: RunId, ttl_ms: int) -> None:
         self._client.pexpire(stream_key(run_id), ttl_ms)
+        self._client.pexpire(key_index(run_id), ttl_ms)

@@ -8,6 +8,7 @@ from runstream.adapters.redis_stream.codec import parse_id
 from runstream.domain.append_plan import AppendPlan
 from runstream.domain.errors import (
     IdempotencyKeyReused,
+    KeyNotIndexed,
     LogBehind,
     RunNotActive,
     StorageUnavailable,
@@ -43,6 +44,11 @@ def replayed_id(run_id: RunId, plan: AppendPlan, reply: str) -> str:
         raise IdempotencyKeyReused(
             f"run {run_id} already used Idempotency-Key {keyed.key!r} "
             "for a different request"
+        )
+    if word == "ask" and keyed is not None:
+        raise KeyNotIndexed(
+            f"run {run_id}: Redis cannot tell whether Idempotency-Key "
+            f"{keyed.key!r} is new"
         )
     if word == "behind":
         sequence, _, last_id = rest.partition(" ")

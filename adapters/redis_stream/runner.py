@@ -14,6 +14,7 @@ acknowledgements are raised as StorageUnavailable.
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -24,6 +25,7 @@ from redis.exceptions import (
     MovedError,
     NoScriptError,
     SlotNotCoveredError,
+    TryAgainError,
 )
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -34,6 +36,7 @@ from runstream.adapters.redis_stream.scripts import Script
 from runstream.domain.errors import StorageUnavailable
 
 _REDIRECTIONS = 5
+_TRY_AGAIN_SECONDS = 0.05
 # Failures after which the slot map may be out of date (a master went away).
 _MAP_ERRORS = (
     RedisConnectionError,
@@ -43,6 +46,9 @@ _MAP_ERRORS = (
 )
 
 Args = Sequence[str]
+# The keys a script writes: the run's stream first (it routes the call), then
+# keys hash-tagged into its slot.
+Keys = Sequence[str]
 
 
 class ScriptRunner:
@@ -73,53 +79,60 @@ class ScriptRunner:
             self._lane = lane
             self.run = self._direct  # type: ignore[method-assign]
 
-    def run(self, script: Script, key: str, args: Args) -> Any:
+    def run(self, script: Script, keys: Keys, args: Args) -> Any:
         """The script's reply; driver errors are raised as they are."""
         if self._cluster:
-            return self._routed(self._client, script, key, args)
-        return self._on(self._client, script, key, args, asking=False)
+            return self._routed(self._client, script, keys, args)
+        return self._on(self._client, script, keys, args, asking=False)
 
-    def _direct(self, script: Script, key: str, args: Args) -> Any:
+    def _direct(self, script: Script, keys: Keys, args: Args) -> Any:
+        count = str(len(keys))
         try:
-            return self._lane.call(("EVALSHA", script.sha, "1", key, *args))
+            return self._lane.call(("EVALSHA", script.sha, count, *keys, *args))
         except NoScriptError:
-            return self._lane.call(("EVAL", script.source, "1", key, *args))
+            return self._lane.call(("EVAL", script.source, count, *keys, *args))
 
     # The driver objects below are Any: redis-py leaves these methods untyped.
-    def _routed(self, cluster: Any, script: Script, key: str, args: Args) -> Any:
+    def _routed(self, cluster: Any, script: Script, keys: Keys, args: Args) -> Any:
         asked: ClusterNode | None = None
         for _ in range(_REDIRECTIONS):
-            node = asked or cluster.get_node_from_key(key)
+            node = asked or cluster.get_node_from_key(keys[0])
             try:
                 node_client = cluster.get_redis_connection(node)
-                return self._on(node_client, script, key, args, asking=bool(asked))
+                return self._on(node_client, script, keys, args, asking=bool(asked))
             except MovedError as moved:
                 cluster.nodes_manager.move_slot(moved)
                 asked = None
             except AskError as ask:
                 asked = cluster.get_node(host=ask.host, port=ask.port)
+            except TryAgainError:
+                # A slot in migration holds some of the keys: nothing ran.
+                time.sleep(_TRY_AGAIN_SECONDS)
             except _MAP_ERRORS:
                 _refresh(cluster)
                 raise
-        raise StorageUnavailable(f"{key}: too many cluster redirections")
+        raise StorageUnavailable(f"{keys[0]}: too many cluster redirections")
 
-    def _on(self, node: Any, script: Script, key: str, args: Args, asking: bool) -> Any:
+    def _on(
+        self, node: Any, script: Script, keys: Keys, args: Args, asking: bool
+    ) -> Any:
         if asking or self._replicas:
-            return self._piped(node, script, key, args, asking)
+            return self._piped(node, script, keys, args, asking)
+        count = len(keys)
         try:
-            return node.execute_command("EVALSHA", script.sha, 1, key, *args)
+            return node.execute_command("EVALSHA", script.sha, count, *keys, *args)
         except NoScriptError:
-            return node.execute_command("EVAL", script.source, 1, key, *args)
+            return node.execute_command("EVAL", script.source, count, *keys, *args)
 
     def _piped(
-        self, node: Any, script: Script, key: str, args: Args, asking: bool
+        self, node: Any, script: Script, keys: Keys, args: Args, asking: bool
     ) -> Any:
         """The script (after ASKING) and WAIT, in one round trip on one connection."""
         for command, body in (("EVALSHA", script.sha), ("EVAL", script.source)):
             with node.pipeline(transaction=False) as pipe:
                 if asking:
                     pipe.execute_command("ASKING")
-                pipe.execute_command(command, body, 1, key, *args)
+                pipe.execute_command(command, body, len(keys), *keys, *args)
                 if self._replicas:
                     pipe.execute_command("WAIT", self._replicas, self._timeout_ms)
                 replies = pipe.execute(raise_on_error=False)[int(asking) :]
@@ -129,7 +142,7 @@ class ScriptRunner:
             raise replies[0]
         if self._replicas and not _enough(replies[1], self._replicas):
             raise StorageUnavailable(
-                f"{key}: written on its master, but only {replies[1]!r} of "
+                f"{keys[0]}: written on its master, but only {replies[1]!r} of "
                 f"{self._replicas} replicas confirmed it within {self._timeout_ms} ms"
             )
         return replies[0]

@@ -57,6 +57,9 @@ CATEGORY_FROM_END = 2 * len(TAIL_FIELDS) - _field_at(TAIL_FIELDS, "event_categor
 ACTION_FROM_END = 2 * len(TAIL_FIELDS) - _field_at(TAIL_FIELDS, "event_action")
 KEY_AT = 2 * len(HEAD_FIELDS) + _field_at(KEY_FIELDS, "idempotency_key")
 DIGEST_AT = 2 * len(HEAD_FIELDS) + _field_at(KEY_FIELDS, "idempotency_digest")
+# Keys a run's index holds at most (~100 bytes each); past it, a key the index
+# lacks is searched for as without an index.
+KEY_INDEX_LIMIT = 100_000
 
 # Our own entries are laid out as the codec says, so those places are read
 # first; an entry laid out otherwise is searched field by field.
@@ -105,37 +108,127 @@ local function find_key(key, bound, wanted)
 end
 """
 
+# The key index, KEYS[2]: a hash of key -> id of the first entry stored under
+# it, in the stream's hash slot. Field '' = '1' says the index holds every key
+# the stream was ever given (it was built while the stream still began at
+# sequence 1, and every keyed write since added its key); without it the index
+# cannot tell that a key is new. A key is answered only while its entry is
+# still in the stream (and carries it): else its events were trimmed or lost,
+# and only another tier can say.
+_KEY_INDEX = f"""
+local KEY_INDEX_LIMIT = {KEY_INDEX_LIMIT}
+local function kept_digest(key, id, wanted)
+  local entry = redis.call('XRANGE', key, id, id)[1]
+  if not entry then return nil end
+  local f = entry[2]
+  if f[{KEY_AT}] == 'idempotency_key' and f[{KEY_AT + 1}] == wanted then
+    return f[{DIGEST_AT + 1}]
+  end
+  return nil
+end
+-- A stream kept from sequence 1 holds every key it was given: index them.
+local function build_index(key, index)
+  local first = redis.call('XRANGE', key, '-', '+', 'COUNT', 1)[1]
+  if not first then return false end
+  local f = first[2]
+  if f[{SEQUENCE_AT}] ~= 'sequence' or f[{SEQUENCE_AT + 1}] ~= '1' then
+    return false
+  end
+  local lower = '-'
+  while true do
+    local found = redis.call('XRANGE', key, lower, '+', 'COUNT', 256)
+    for i = 1, #found do
+      local g = found[i][2]
+      if g[{KEY_AT}] == 'idempotency_key' then
+        redis.call('HSET', index, g[{KEY_AT + 1}], found[i][1])
+      end
+    end
+    if #found < 256 then break end
+    lower = '(' .. found[#found][1]
+  end
+  redis.call('HSET', index, '', '1')
+  local ttl = redis.call('PTTL', key)
+  if ttl > 0 then redis.call('PEXPIRE', index, ttl) end
+  return true
+end
+-- The key's entry id and digest if indexed and kept; else nil and whether
+-- the index vouches that the key is new ('new': an empty stream about to get
+-- sequence 1), and whether the index exists.
+local function indexed(key, index, wanted, empty_start)
+  local got = redis.call('HMGET', index, wanted, '')
+  if got[1] then
+    local digest = kept_digest(key, got[1], wanted)
+    if digest then return got[1], digest, true, true end
+    return nil, nil, false, true
+  end
+  if got[2] then return nil, nil, got[2] == '1', true end
+  if redis.call('EXISTS', index) == 1 then return nil, nil, false, true end
+  if empty_start then return nil, nil, true, false end
+  if build_index(key, index) then
+    local id = redis.call('HGET', index, wanted)
+    if id then return id, kept_digest(key, id, wanted), true, true end
+    return nil, nil, true, true
+  end
+  return nil, nil, false, false
+end
+-- After a keyed write: index its first entry (a stream started by it is
+-- indexed from sequence 1); past the limit the index stops vouching.
+local function remember(key, index, wanted, id, started, existed)
+  if started then redis.call('HSET', index, '', '1') end
+  if redis.call('HLEN', index) >= KEY_INDEX_LIMIT then
+    redis.call('HDEL', index, '')
+    return
+  end
+  redis.call('HSET', index, wanted, id)
+  if not existed then
+    local ttl = redis.call('PTTL', key)
+    if ttl > 0 then redis.call('PEXPIRE', index, ttl) end
+  end
+end
+"""
+
 _NOTIFY = """
 if newest then redis.call('SPUBLISH', '{' .. key .. '}:notify', newest) end
 """
 
-# ARGV: 1 MAXLEN, 2-3 the caller's unix second and its ISO prefix, 4 deadline
-# (unix ms), 5 floor, 6 'g' (or 'g <id>': with ids above that one) to continue
-# after the floor when the stream is behind it, 7 where to search for the key
-# ('' without a key), 8 the key, 9 the digest, then the events from 10 on.
+# KEYS: the stream, and its key index for a keyed append. ARGV: 1 MAXLEN, 2-3
+# the caller's unix second and its ISO prefix, 4 deadline (unix ms), 5 floor,
+# 6 'g' (or 'g <id>': with ids above that one) to continue after the floor when
+# the stream is behind it, 7 where to search for a key the index cannot vouch
+# for ('' without a key; 'ask': nowhere, reply 'ask'; else the exclusive lower
+# bound of a search of the stream, '-' or '(<id>'), 8 the key, 9 the digest,
+# then the events from 10 on.
 # Returns '' when the log is closed, 'late' when the call reached the server
 # after the caller's deadline (a server frozen past the client's timeout must
 # not store a batch the caller was told failed and wrote elsewhere),
-# 'replay <id>' / 'reused' for a known key (same / other digest), 'behind
-# <sequence> <id>' when the stream's last sequence is below the floor (it lost
-# events), else one string, "first_sequence time_ms id ...": converting a Lua
-# table reply costs the server more than splitting a string costs the client,
-# and a single event (the common case) skips the loop.
+# 'replay <id>' / 'reused' for a known key (same / other digest), 'ask' (see
+# ARGV 7), 'behind <sequence> <id>' when the stream's last sequence is below
+# the floor (it lost events), else one string, "first_sequence time_ms id ...":
+# converting a Lua table reply costs the server more than splitting a string
+# costs the client, and a single event (the common case) skips the loop.
 _APPEND = """
-local key = KEYS[1]
+local key, index = KEYS[1], KEYS[2]
 local now = redis.call('TIME')
 local ms = now[1] * 1000 + floor(now[2] / 1000)
 if ms > tonumber(ARGV[4]) then return 'late' end
-if ARGV[7] ~= '' then
-  local known, digest = find_key(key, ARGV[7], ARGV[8])
+local last_id, sequence, terminal = last_entry(key)
+local floor_sequence, search = tonumber(ARGV[5]), ARGV[7]
+local empty_start = last_id == nil and floor_sequence == 0
+local existed = true
+if search ~= '' then
+  local known, digest, sure
+  known, digest, sure, existed = indexed(key, index, ARGV[8], empty_start)
+  if not known and not sure then
+    if search == 'ask' then return 'ask' end
+    known, digest = find_key(key, search, ARGV[8])
+  end
   if known then
     if digest == ARGV[9] then return 'replay ' .. known end
     return 'reused'
   end
 end
-local last_id, sequence, terminal = last_entry(key)
 if terminal then return '' end
-local floor_sequence, first_id = tonumber(ARGV[5]), '*'
+local first_id = '*'
 if sequence < floor_sequence then
   local after = string.match(ARGV[6], '^g ?(.*)$')
   if after == nil then return 'behind ' .. sequence .. ' ' .. (last_id or '') end
@@ -149,11 +242,11 @@ local stamp
 if now[1] == ARGV[2] then stamp = ARGV[3] .. format('%03dZ', ms % 1000)
 else stamp = iso_time(ms) end
 local head = format('%d %d ', sequence + 1, ms)
-local maxlen, argc, newest, reply = ARGV[1], #ARGV, nil, nil
+local maxlen, argc, newest, reply, first_new = ARGV[1], #ARGV, nil, nil, nil
 if argc == 10 + ARGV[10] then
   newest = redis.call('XADD', key, 'MAXLEN', '~', maxlen, first_id, 'timestamp',
     stamp, 'sequence', sequence + 1, unpack(ARGV, 11))
-  reply = head .. newest
+  first_new, reply = newest, head .. newest
 else
   local ids, i = {}, 10
   while i <= argc do
@@ -165,21 +258,31 @@ else
     ids[#ids + 1] = newest
     i = i + k + 1
   end
-  reply = head .. table.concat(ids, ' ')
+  first_new, reply = ids[1], head .. table.concat(ids, ' ')
+end
+if search ~= '' then
+  remember(key, index, ARGV[8], first_new, empty_start, existed)
 end
 """
 
 # Compare-and-set: writes only if the newest id is still ARGV[2] ('' = empty log),
-# so the caller's continuation check holds. Returns 1 when written, 0 when the
-# log moved on meanwhile.
-_STORE = """
-local key, maxlen = KEYS[1], ARGV[1]
+# so the caller's continuation check holds; an existing key index (KEYS[2])
+# learns the keys of the copied entries (a stream without one is indexed by
+# the first keyed append; KEYS[2] is given only when an entry carries a key).
+# Returns 1 when written, 0 when the log moved on
+# meanwhile.
+_STORE = f"""
+local key, index, maxlen = KEYS[1], KEYS[2], ARGV[1]
 local last_id = last_entry(key)
 if (last_id or '') ~= ARGV[2] then return 0 end
+local indexing = index ~= nil and redis.call('EXISTS', index) == 1
 local i, newest = 3, nil
 while i <= #ARGV do
   local k = tonumber(ARGV[i])
   newest = redis.call('XADD', key, 'MAXLEN', '~', maxlen, unpack(ARGV, i + 1, i + k))
+  if indexing and ARGV[i + 1 + {KEY_AT}] == 'idempotency_key' then
+    remember(key, index, ARGV[i + 2 + {KEY_AT}], newest, false, true)
+  end
   i = i + k + 1
 end
 """
@@ -197,8 +300,8 @@ class Script:
         object.__setattr__(self, "sha", digest.hexdigest())
 
 
-_APPEND_BODY = ISO_TIME + _LAST_ENTRY + _FIND_KEY + _APPEND
+_APPEND_BODY = ISO_TIME + _LAST_ENTRY + _FIND_KEY + _KEY_INDEX + _APPEND
 APPEND = Script(_APPEND_BODY + "return reply\n")
 APPEND_NOTIFY = Script(_APPEND_BODY + _NOTIFY + "return reply\n")
-STORE = Script(_LAST_ENTRY + _STORE + "return 1\n")
-STORE_NOTIFY = Script(_LAST_ENTRY + _STORE + _NOTIFY + "return 1\n")
+STORE = Script(_LAST_ENTRY + _KEY_INDEX + _STORE + "return 1\n")
+STORE_NOTIFY = Script(_LAST_ENTRY + _KEY_INDEX + _STORE + _NOTIFY + "return 1\n")

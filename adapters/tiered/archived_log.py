@@ -15,7 +15,7 @@ from runstream.adapters.tiered.authority import (
 )
 from runstream.adapters.tiered.observed import ObservedEvents, archive_observed
 from runstream.domain.append_plan import AppendPlan
-from runstream.domain.errors import LogBehind, StorageUnavailable
+from runstream.domain.errors import KeyNotIndexed, LogBehind, StorageUnavailable
 from runstream.domain.idempotency import replay
 from runstream.domain.ids import MAX_ID, MIN_ID, EventId
 from runstream.domain.model import (
@@ -84,19 +84,35 @@ class ArchivedEventLog:
         if isinstance(plan, Appended):
             return plan
         try:
-            stored = self._hot.append_planned(run_id, events, plan)
+            stored = self._hot_append(run_id, events, plan)
         except LogBehind as behind:
             logger.warning("%s; copying the archive's tail back", behind)
             self.on_behind(str(behind))
             self.flush(timeout=5.0)
             reseed(self._hot, self._archive, run_id, behind.last_id)
-            stored = self._hot.append_planned(run_id, events, replace(plan, gap=True))
+            stored = self._hot_append(run_id, events, replace(plan, gap=True))
         if stored:
             # A replay found in Redis may be a batch whose first reply was
             # lost: no archive queued it (the archive skips what it holds).
             self.archiver.add(run_id, list(stored))
             self._heads.saw(run_id, stored[-1].sequence)
         return stored
+
+    def _hot_append(
+        self, run_id: RunId, events: Sequence[NewEvent], plan: AppendPlan
+    ) -> Appended:
+        """The hot log's append; a key its index cannot vouch for (Redis lost
+        or re-seeded the run, or trimmed the key's events) is looked up in the
+        archive, then in the stream after what the archive holds."""
+        if not plan.ask:
+            return self._hot.append_planned(run_id, events, plan)
+        try:
+            return self._hot.append_planned(run_id, events, plan)
+        except KeyNotIndexed:
+            asked = self._asked(run_id, events, plan.idempotency)
+        if isinstance(asked, Appended):
+            return asked
+        return self._hot.append_planned(run_id, events, replace(asked, gap=plan.gap))
 
     def flush(self, timeout: float = 5.0) -> bool:
         """Archive what is queued and what was served lately (before a switch
@@ -121,10 +137,24 @@ class ArchivedEventLog:
     ) -> AppendPlan | Appended:
         """The floor and where to look for the key, or the replay of a key the
         archive holds. A run's first event, or a run whose archived head is
-        recent enough, costs no archive query without a key."""
+        recent enough, costs no archive query: a key is then checked in the
+        hot log's key index, and the archive asked only if the index cannot
+        vouch for it (`_hot_append`)."""
         starts = bool(events) and events[0].is_start
         if idempotency is None and (starts or not self._heads.stale(run_id)):
             return AppendPlan(self._heads.floor(run_id))
+        if not self._heads.stale(run_id):
+            floor = self._heads.floor(run_id)
+            return AppendPlan(floor, idempotency=idempotency, ask=True)
+        return self._asked(run_id, events, idempotency)
+
+    def _asked(
+        self,
+        run_id: RunId,
+        events: Sequence[NewEvent],
+        idempotency: Idempotency | None,
+    ) -> AppendPlan | Appended:
+        """`_plan` after asking the archive for the run's head and the key."""
         try:
             info = self._archive.info(run_id)
             kept = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from dependency_injector.wiring import Provide, inject
-from flask import Blueprint, Response
+from flask import Blueprint, Response, request
 
 from runstream.application.append_events import MAX_BATCH, AppendEvents
 from runstream.application.read_events import MAX_PAGE, ReadEvents
@@ -33,7 +33,13 @@ from runstream.entrypoints.http.views import page_json
 
 bp = Blueprint("events", __name__)
 bp.before_request(authenticate)
-bp.before_request(known_query_only)
+
+
+@bp.before_request
+def _known_query_only() -> None:
+    """`known_query_only`, skipped when there is no query to check (appends)."""
+    if request.query_string:
+        known_query_only()
 
 
 def submitted_events(max_bytes: int) -> list[NewEvent]:

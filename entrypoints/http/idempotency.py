@@ -32,12 +32,18 @@ def request_idempotency(body: object = None) -> Idempotency | None:
 
 
 def request_digest(body: object) -> str:
+    """The digest of this request (`digest` of its method, path and body)."""
+    return digest(request.method, request.path, body)
+
+
+def digest(method: str, path: str, body: object) -> str:
     """SHA-256 of the method, the path and the canonical JSON of the body (keys
-    sorted, no spaces), so a retry that re-serializes the same body matches."""
+    sorted, no spaces), so a retry that re-serializes the same body matches;
+    the ingest stream's groups use it with the path a POST would have."""
     canonical = json.dumps(
         body, sort_keys=True, separators=(",", ":"), ensure_ascii=False
     )
-    text = f"{request.method} {request.path}\n{canonical}"
+    text = f"{method} {path}\n{canonical}"
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 

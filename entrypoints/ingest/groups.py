@@ -4,7 +4,6 @@ error codes as `POST /runs/{run}/events` with that `Idempotency-Key`."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 
@@ -13,7 +12,7 @@ from runstream.domain.envelope import parse_new_event
 from runstream.domain.errors import InvalidRequest, RunNotFound
 from runstream.domain.model import Appended, Idempotency, NewEvent
 from runstream.entrypoints.http.body import clean_object
-from runstream.entrypoints.http.idempotency import canonical_events
+from runstream.entrypoints.http.idempotency import canonical_events, digest
 from runstream.entrypoints.http.validation import MAX_ID
 
 FIELDS = frozenset({"run", "key", "events"})
@@ -54,22 +53,14 @@ def parse_group(raw: bytes, max_bytes: int) -> Group:
         events = [parse_new_event(item, max_bytes) for item in batch]
     except RecursionError:
         raise InvalidRequest("the request body is nested too deeply") from None
-    return Group(run_id, events, Idempotency(key, digest(run_id, events)))
+    return Group(run_id, events, Idempotency(key, group_digest(run_id, events)))
 
 
-def digest(run_id: int, events: list[NewEvent]) -> str:
-    """The digest `POST /runs/{run_id}/events` gives the same events
-    (entrypoints/http/idempotency.py, request_digest): a group and a POST
-    under one key are the same request, so a group resent by POST after the
-    service refused the stream is a replay, not a reuse."""
-    canonical = json.dumps(
-        canonical_events(events),
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
-    )
-    text = f"POST /runs/{run_id}/events\n{canonical}"
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+def group_digest(run_id: int, events: list[NewEvent]) -> str:
+    """The digest `POST /runs/{run_id}/events` gives the same events: a group
+    and a POST under one key are the same request, so a group resent by POST
+    after the service refused the stream is a replay, not a reuse."""
+    return digest("POST", f"/runs/{run_id}/events", canonical_events(events))
 
 
 def stored_answer(key: str, stored: Appended) -> bytes:

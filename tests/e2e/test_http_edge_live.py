@@ -158,6 +158,25 @@ def test_a_body_that_never_arrives_is_timed_out_and_the_connection_closed(
     assert len(history(edge_server, run_id)) == 2
 
 
+def test_a_body_cut_short_of_its_declared_length_is_refused(edge_server):
+    run_id = external_run(edge_server)
+    sock = connect(edge_server)
+    body = json.dumps(EVENT).encode()
+
+    sock.sendall(
+        f"POST /runs/{run_id}/events HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+        "Content-Type: application/json\r\n"
+        f"Content-Length: {len(body) + 10}\r\n\r\n".encode()
+        + body
+    )
+    sock.shutdown(socket.SHUT_WR)
+    status, headers, answered = answer(sock)
+
+    assert status == 400
+    assert assert_json_error(status, headers, answered)["code"] == "INVALID_REQUEST"
+    assert len(history(edge_server, run_id)) == 2
+
+
 def test_a_body_dripping_slower_than_the_timeout_is_timed_out(edge_server):
     run_id = external_run(edge_server)
     sock = connect(edge_server)

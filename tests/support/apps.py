@@ -41,7 +41,7 @@ def redis_mysql_env() -> Iterator[dict[str, str]]:
     from runstream.adapters.mysql_legacy.engine import build_engine
     from runstream.adapters.mysql_legacy.schema import upgrade
     from runstream.adapters.mysql_legacy.tables import execution_run
-    from runstream.adapters.redis_stream.codec import stream_key
+    from runstream.adapters.redis_stream.codec import key_index, stream_key
     from tests.services import require_mysql, require_redis
     from tests.support.sql_backend import fresh_mysql_database
 
@@ -65,7 +65,8 @@ def redis_mysql_env() -> Iterator[dict[str, str]]:
             engine.dispose()
             if last_id is not None:
                 with redis.Redis.from_url(redis_url) as client:
-                    keys = [stream_key(i) for i in range(first_id, last_id + 1)]
+                    runs = range(first_id, last_id + 1)
+                    keys = [k(i) for i in runs for k in (stream_key, key_index)]
                     for start in range(0, len(keys), 500):
                         client.delete(*keys[start : start + 500])
 

@@ -7,7 +7,7 @@ import functools
 from collections.abc import Iterable
 
 from runstream.adapters.redis_stream.client import Client, redis_client
-from runstream.adapters.redis_stream.codec import stream_key
+from runstream.adapters.redis_stream.codec import key_index, stream_key
 from runstream.adapters.redis_stream.event_log import RedisStreamEventLog
 from tests.services import require_redis
 from tests.support.backends import LogBackend
@@ -30,7 +30,7 @@ def redis_log_backend() -> LogBackend:
         return RedisStreamEventLog(client, maxlen=10_000, ttl_seconds=ttl_seconds)
 
     def purge(run_ids: Iterable[int]) -> None:
-        keys = [stream_key(run_id) for run_id in run_ids]
+        keys = [k(run) for run in run_ids for k in (stream_key, key_index)]
         for start in range(0, len(keys), _PURGE_CHUNK):
             client.delete(*keys[start : start + _PURGE_CHUNK])
 

@@ -24,7 +24,7 @@ from redis import Redis
 from redis.exceptions import RedisError
 
 from runstream.adapters.redis_stream.client import Client, redis_client
-from runstream.adapters.redis_stream.codec import stream_key
+from runstream.adapters.redis_stream.codec import key_index, stream_key
 from runstream.adapters.redis_stream.event_log import RedisStreamEventLog
 from tests.services import require_program
 from tests.support.backends import LogBackend
@@ -241,6 +241,7 @@ def redis_cluster_log() -> LogBackend:
     def purge(run_ids: Iterable[int]) -> None:
         for run_id in run_ids:
             client.delete(stream_key(run_id))
+            client.delete(key_index(run_id))
 
     return LogBackend(make=make, purge=purge)
 

@@ -83,6 +83,9 @@ def test_source_may_be_null_and_data_defaults_to_an_empty_object():
         (submitted(event="llm.stream"), "event must be an object"),
         (submitted(source={"agent_id": "x"}), "source needs"),
         (submitted(source={**SOURCE, "agent_type": "boss"}), "agent_type"),
+        (submitted(source={**SOURCE, "agent_name": 5}), "source needs"),
+        (submitted(source={**SOURCE, "agent_id": ["x"]}), "source needs"),
+        (submitted(event={"category": ["llm"], "action": "x"}), "event.category"),
         (submitted(source={**SOURCE, "extra": "1"}), "unknown fields"),
         (submitted(data=[1, 2]), "data must be a JSON object"),
         (submitted(extra=1), "unknown event fields"),
@@ -99,6 +102,14 @@ def test_event_over_the_size_limit_is_rejected():
 
     with pytest.raises(EventTooLarge):
         parse_new_event(body, max_bytes=1024)
+
+
+def test_a_source_too_large_for_the_limit_is_refused_every_time():
+    body = submitted(source={**SOURCE, "agent_name": "n" * 2000})
+
+    for _attempt in range(2):  # the second finds the source checked already
+        with pytest.raises(EventTooLarge):
+            parse_new_event(body, max_bytes=1024)
 
 
 def test_stored_envelope_of_an_accepted_event_fits_the_limit():
