@@ -7,6 +7,7 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from runstream.application.live.heads import HeadsSnapshot, RunHeads
 from runstream.application.live.subscription import LiveSubscriber
 from runstream.application.recent_events import RecentEvents
 from runstream.domain.errors import SubscriberLagged
@@ -44,7 +45,7 @@ class WatchedRuns:
         self.watches: dict[RunId, Watch] = {}
         # The head of every watch whose run is still open: what the reader reads
         # after, kept up to date so that a read does not rebuild it.
-        self.heads: dict[RunId, EventId] = {}
+        self.heads = RunHeads()
         self.held = 0  # bytes of frames in all windows
         self.joined = threading.Event()  # a run joined or rewound: read anew
         self._next_sweep = 0.0
@@ -55,13 +56,13 @@ class WatchedRuns:
             limits = self.limits
             recent = RecentEvents(cursor, limits.ring_events, limits.ring_bytes)
             watch = self.watches[run_id] = Watch(recent, now)
-            self.heads[run_id] = cursor
+            self.heads.set(run_id, cursor)
             self.joined.set()
         elif watch.recent.behind(cursor) and not watch.recent.trimmed:
             # A subscriber from before the window's start: read again from there.
             self.held -= watch.recent.size
             watch.recent.reset(cursor)
-            self.heads[run_id] = cursor
+            self.heads.set(run_id, cursor)
             self.joined.set()
         watch.seen = now
         return watch
@@ -95,7 +96,7 @@ class WatchedRuns:
                 found[run_id] = events
         return found
 
-    def cursors(self, now: float) -> dict[RunId, EventId]:
+    def cursors(self, now: float) -> HeadsSnapshot:
         """The heads of the open watches; drops idle ones, looking at most a few
         times per `linger`."""
         if now >= self._next_sweep:
@@ -105,10 +106,10 @@ class WatchedRuns:
                 if not watch.waiters and not watch.subscribers and watch.seen < expired:
                     self.held -= watch.recent.size
                     del self.watches[run_id]
-                    self.heads.pop(run_id, None)
+                    self.heads.drop(run_id)
         if not self.heads:
             self.joined.clear()
-        return dict(self.heads)
+        return self.heads.snapshot()
 
     def add(
         self, run_id: RunId, old_head: EventId, items: list[tuple[StoredEvent, bytes]]
@@ -122,9 +123,9 @@ class WatchedRuns:
         watch.recent.add(items)
         self.held += watch.recent.size - held
         if watch.recent.closed:
-            self.heads.pop(run_id, None)
+            self.heads.drop(run_id)
         else:
-            self.heads[run_id] = watch.recent.head
+            self.heads.set(run_id, watch.recent.head)
         return watch
 
     def publish(

@@ -33,6 +33,7 @@ class Handoff:
         self._events = events
         self._pending: list[bytes] = []
         self._size = 0
+        self._last: StoredEvent | None = None  # the last event added, not flushed
         self.subscriber: Subscriber | None = None
 
     def wait(
@@ -54,9 +55,19 @@ class Handoff:
         """Queue the feed's replay (at most ROOM_BYTES ahead of the socket)
         until it goes live or ends; a stream that cannot go on is ended."""
         self.subscriber = subscriber
+        frame, pending = self._hub.frame, self._pending
         try:
             for item in feed:
-                if isinstance(item, StoredEvent):
+                if type(item) is StoredEvent:  # the usual item: kept lean
+                    data = frame(item)
+                    pending.append(data)
+                    self._size += len(data)
+                    self._last = item
+                    if item.event.is_terminal:
+                        self._add(CLOSE_FRAME)
+                        self._flush(last=True)
+                        return
+                elif isinstance(item, StoredEvent):
                     if self._add_event(item):
                         return
                 elif isinstance(item, Gap):
@@ -86,11 +97,8 @@ class Handoff:
 
     def _add_event(self, event: StoredEvent) -> bool:
         """Queue the event's frame; True once the stream is complete."""
-        subscriber = self.subscriber
-        assert subscriber is not None
         self._add(self._hub.frame(event))
-        subscriber.cursor = event_key(event.id)
-        subscriber.last_sequence = event.sequence
+        self._last = event
         if event.is_terminal:
             self._add(CLOSE_FRAME)
             self._flush(last=True)
@@ -101,9 +109,19 @@ class Handoff:
         self._size += len(frame)
 
     def _flush(self, last: bool = False) -> None:
-        if (self._pending or last) and self.subscriber is not None:
-            self.subscriber.queue(b"".join(self._pending), last=last)
-        self._pending, self._size = [], 0
+        """Queue the pending frames; the subscriber's cursor moves to the last
+        event queued (set here, not per event: a replay queues thousands)."""
+        subscriber = self.subscriber
+        if subscriber is not None:
+            event = self._last
+            if event is not None:
+                subscriber.cursor = event_key(event.id)
+                subscriber.last_sequence = event.sequence
+                self._last = None
+            if self._pending or last:
+                subscriber.queue(b"".join(self._pending), last=last)
+        self._pending.clear()
+        self._size = 0
 
     def _flush_with_room(self) -> bool:
         """Queue the pending frames, then wait for room; False once the stream

@@ -252,3 +252,38 @@ def test_concurrent_copiers_of_the_same_events_store_each_event_once(event_log):
     assert errors == []
     assert sum(stored) == len(copies)
     assert event_log.read(target, MIN_ID, MAX_ID, 1000) == copies
+
+
+def test_wait_over_successive_head_snapshots_finds_what_plain_cursors_find(event_log):
+    """The hub hands `wait` snapshots that say which runs moved since the one
+    before (application/live/heads.py); an adapter that packs its read from the
+    last one must still read after every run's current cursor."""
+    from runstream.application.live.heads import RunHeads
+
+    first, second, third = new_run_id(), new_run_id(), new_run_id()
+    heads = RunHeads()
+    for run_id in (first, second):
+        heads.set(run_id, event_log.append(run_id, [started()])[-1].id)
+    assert event_log.wait(heads.snapshot(), timeout=0) == {}
+
+    news = event_log.append(first, [token()])
+    snapshot = heads.snapshot()  # nothing moved yet: the news is after the head
+    assert event_log.wait(snapshot, timeout=0) == {first: news}
+    assert event_log.wait(dict(snapshot), timeout=0) == {first: news}
+
+    heads.set(first, news[-1].id)  # only `first` moved
+    assert event_log.wait(heads.snapshot(), timeout=0) == {}
+    more = event_log.append(second, [token()])
+    assert event_log.wait(heads.snapshot(), timeout=0) == {second: more}
+
+    heads.set(third, event_log.append(third, [started()])[-1].id)  # a run joins
+    heads.drop(first)  # and one leaves
+    late = event_log.append(first, [token()])
+    found = event_log.wait(heads.snapshot(), timeout=0)
+    assert found == {second: more} and late
+
+    heads.set(second, more[-1].id)
+    heads.set(first, news[-1].id)  # back, at the end of the order
+    snapshot = heads.snapshot()
+    assert event_log.wait(snapshot, timeout=0) == {first: late}
+    assert event_log.wait(snapshot, timeout=0) == {first: late}  # the same again
