@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
 
 from runstream.adapters.tiered.archive_tick import Tick, TickWork, copy_tick
 from runstream.adapters.tiered.linger import MAX_LINGER, LingerControl
@@ -17,6 +18,16 @@ from runstream.domain.ports import EventLog
 logger = logging.getLogger(__name__)
 # What the linger between ticks aims at (linger.py): a tick's CPU per event.
 TARGET_CPU_PER_EVENT = 35e-6
+# How long the thread waits idle before the archive gives back what it keeps
+# between ticks (`Resting`: the SQL log's connection).
+REST_SECONDS = 1.0
+
+
+@runtime_checkable
+class Resting(Protocol):
+    """An archive that keeps something between writes (a connection)."""
+
+    def release(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -45,7 +56,8 @@ class Archiver:
     repaired by reading the hot log. At most `capacity` events are queued.
 
     The thread starts with `start` (or the first event queued) and ends with
-    `stop`. With `lag_samples`, the last that many archive lags (seconds from
+    `stop`; once idle for REST_SECONDS (and when it ends) it lets the archive
+    release what it keeps between ticks. With `lag_samples`, the last that many archive lags (seconds from
     queueing to archived, one per run and tick) are kept for the tiers benchmark.
     """
 
@@ -165,7 +177,25 @@ class Archiver:
         return self._linger.linger
 
     def _loop(self) -> None:
-        while (tick := self._next_tick()) is not None:
+        try:
+            self._ticks()
+        finally:
+            self._rest()
+
+    def _rest(self) -> None:
+        if isinstance(self._archive, Resting):
+            try:
+                self._archive.release()
+            except Exception:
+                logger.exception("releasing the archive's connection failed")
+
+    def _ticks(self) -> None:
+        rested = True
+        while (tick := self._next_tick(None if rested else REST_SECONDS)) is not None:
+            rested = not tick
+            if rested:
+                self._rest()
+                continue
             cpu = time.thread_time()
             left = copy_tick(
                 self._hot,
@@ -187,8 +217,10 @@ class Archiver:
                 self._requeue(left)
                 self._stop_requested.wait(self._retry)
 
-    def _next_tick(self) -> Tick | None:
-        """Every run's queued work, once the oldest has lingered (None: stop)."""
+    def _next_tick(self, rest_after: float | None) -> Tick | None:
+        """Every run's queued work, once the oldest has lingered (None: stop;
+        an empty tick: idle for `rest_after` seconds, None waits for work)."""
+        idle_until = None if rest_after is None else time.monotonic() + rest_after
         with self._changed:
             while True:
                 if self._stopping:
@@ -198,7 +230,12 @@ class Archiver:
                 if not self._since:
                     self._busy = False
                     self._changed.notify_all()
-                    self._changed.wait()
+                    if idle_until is None:
+                        self._changed.wait()
+                    elif (idle := idle_until - time.monotonic()) > 0:
+                        self._changed.wait(idle)
+                    else:
+                        return {}
                     continue
                 due = min(self._since.values()) + self._linger.linger
                 wait = due - time.monotonic()
