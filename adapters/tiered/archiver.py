@@ -87,6 +87,7 @@ class Archiver:
         self._finishing: set[RunId] = set()
         self._queued = 0
         self._busy = False
+        self._idle = False
         self._hurry = 0
         self._counts = collections.Counter[str]()
         self.lag_samples = collections.deque[float](maxlen=lag_samples)
@@ -131,7 +132,7 @@ class Archiver:
                 self._pending.setdefault(run_id, []).extend(events)
                 self._queued += len(events)
             # The thread waits idle for a first run, or lingers on its own.
-            if len(self._since) == 1 or self._queued >= self._capacity // 2:
+            if self._idle or self._queued >= self._capacity // 2:
                 self._changed.notify()
 
     def finish(self, run_id: RunId) -> None:
@@ -219,29 +220,47 @@ class Archiver:
 
     def _next_tick(self, rest_after: float | None) -> Tick | None:
         """Every run's queued work, once the oldest has lingered (None: stop;
-        an empty tick: idle for `rest_after` seconds, None waits for work)."""
-        idle_until = None if rest_after is None else time.monotonic() + rest_after
+        an empty tick: idle for `rest_after` seconds, None waits for work).
+
+        Right after a tick (`rest_after` given) it lingers from the tick's end
+        and takes what came meanwhile, all younger than the linger, so queueing
+        wakes the thread only when it is idle: one wake-up per tick under a
+        steady stream instead of two."""
+        now = time.monotonic()
+        after_tick = rest_after is not None
+        linger_until = now + self._linger.linger if after_tick else None
+        idle_until = now + rest_after if rest_after is not None else None
         with self._changed:
             while True:
+                self._idle = False
                 if self._stopping:
                     self._busy = False
                     self._changed.notify_all()
                     return None
+                now = time.monotonic()
                 if not self._since:
                     self._busy = False
                     self._changed.notify_all()
+                    if linger_until is not None and now < linger_until:
+                        self._changed.wait(linger_until - now)
+                        continue
+                    linger_until = None
+                    self._idle = True
                     if idle_until is None:
                         self._changed.wait()
-                    elif (idle := idle_until - time.monotonic()) > 0:
-                        self._changed.wait(idle)
+                    elif idle_until > now:
+                        self._changed.wait(idle_until - now)
                     else:
                         return {}
                     continue
-                due = min(self._since.values()) + self._linger.linger
-                wait = due - time.monotonic()
-                if wait <= 0 or self._hurry or self._queued >= self._capacity // 2:
+                if self._hurry or self._queued >= self._capacity // 2:
                     break
-                self._changed.wait(wait)
+                due = linger_until
+                if due is None:
+                    due = min(self._since.values()) + self._linger.linger
+                if due <= now:
+                    break
+                self._changed.wait(due - now)
             self._busy = True
             tick = {
                 run_id: TickWork(
