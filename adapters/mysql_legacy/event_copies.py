@@ -204,6 +204,10 @@ class EventCopier:
                     if attempt >= _RETRIES:
                         raise
                     attempt += 1
+                except BaseException as err:
+                    # Nothing may stay open on the kept connection.
+                    self._recover(conn, err)
+                    raise
 
     def release(self) -> None:
         """Give the kept connection back to the engine's pool."""

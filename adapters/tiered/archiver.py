@@ -57,8 +57,9 @@ class Archiver:
 
     The thread starts with `start` (or the first event queued) and ends with
     `stop`; once idle for REST_SECONDS (and when it ends) it lets the archive
-    release what it keeps between ticks. With `lag_samples`, the last that many archive lags (seconds from
-    queueing to archived, one per run and tick) are kept for the tiers benchmark.
+    release what it keeps between ticks. With `lag_samples`, the last that many
+    archive lags (seconds from queueing to archived, one per run and tick) are
+    kept for the tiers benchmark.
     """
 
     def __init__(
