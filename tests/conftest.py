@@ -1,6 +1,9 @@
 import os
 
+import pytest
 from hypothesis import HealthCheck, settings
+
+from tests.support.tiered_backend import stop_archivers
 
 settings.register_profile(
     "dev",
@@ -20,3 +23,10 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+
+@pytest.fixture(autouse=True)
+def _archivers_stopped():
+    """Archivers a test made through tests.support.tiered_backend end with it."""
+    yield
+    stop_archivers()

@@ -25,6 +25,7 @@ from runstream.domain.model import Idempotency, StoredEvent
 from tests.factories import completed, new_run_id, started, token
 from tests.support.backends import LOG_BACKENDS, LogBackend
 from tests.support.event_strategies import plain_events, terminal_events
+from tests.support.tiered_backend import stop_archivers
 
 keys = st.text(
     st.characters(min_codepoint=32, max_codepoint=126), min_size=1, max_size=128
@@ -140,6 +141,7 @@ class IdempotencyContract(RuleBasedStateMachine):
                 assert first == event, f"sequence {event.sequence} reused"
 
     def teardown(self):
+        stop_archivers()
         self.backend.purge(list(self.model))
 
 

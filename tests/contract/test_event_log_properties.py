@@ -28,6 +28,7 @@ from tests.factories import new_run_id
 from tests.support.backends import LOG_BACKENDS, LogBackend
 from tests.support.event_strategies import plain_events, terminal_events
 from tests.support.polling import joined, wait_until
+from tests.support.tiered_backend import stop_archivers
 from tests.support.timing import assert_within
 
 # Finished logs of the second adapter expire this long after `finish`.
@@ -197,6 +198,7 @@ class EventLogContract(RuleBasedStateMachine):
             assert info.closed == known[-1].is_terminal
 
     def teardown(self):
+        stop_archivers()
         self.backend.purge([*self.model, *self.expires_at])
 
 

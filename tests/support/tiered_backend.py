@@ -13,9 +13,25 @@ from tests.support.backends import LogBackend
 from tests.support.redis_backend import redis_log_backend
 from tests.support.sql_backend import sqlite_log_backend
 
+# The archivers `archived` made and nobody stopped yet: each keeps an SQL
+# connection while it has work, so archivers left running by finished tests
+# emptied the session engine's pool (tests then waited on checkouts and
+# failed in a cascade). `stop_archivers` ends them: after every test
+# (tests/conftest.py) and after every state-machine example.
+_running: list[Archiver] = []
+
 
 def archived(hot: EventLog, cold: EventLog) -> ArchivedEventLog:
-    return ArchivedEventLog(hot, cold, Archiver(hot, cold, on_finished=hot.finish))
+    archiver = Archiver(hot, cold, on_finished=hot.finish)
+    _running.append(archiver)
+    return ArchivedEventLog(hot, cold, archiver)
+
+
+def stop_archivers(timeout: float = 2.0) -> None:
+    """Stop every archiver `archived` made so far (what they still hold of
+    runs the test purged is dropped)."""
+    while _running:
+        _running.pop().stop(timeout)
 
 
 def _pair() -> tuple[LogBackend, LogBackend]:
