@@ -85,5 +85,8 @@ def test_connections_cut_mid_request_store_every_event_once(tmp_path, caplog):
 
         assert not cutter.is_alive()
         assert len(cuts) == 20
-        assert any("retrying" in r.getMessage() for r in caplog.records)
+        # The cuts reached the client: a request or the stream broke (a stream
+        # cut with nothing in flight is reopened when needed, not retried).
+        noticed = [r.getMessage() for r in caplog.records]
+        assert any("retrying" in m or "producer stream:" in m for m in noticed)
         assert_logged_exactly_once(service.url, agent, finished, report)

@@ -9,7 +9,7 @@ import socket
 import threading
 
 from tests.support.redis_server import free_port
-from tests.support.tcp_proxy import _close, _pump
+from tests.support.tcp_proxy import _close, _pump, accepted
 
 REFUSAL = b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
 
@@ -38,11 +38,7 @@ class IngestProxy:
         _close([self._listener])
 
     def _accept(self) -> None:
-        while True:
-            try:
-                client, _ = self._listener.accept()
-            except OSError:
-                return
+        for client in accepted(self._listener):
             threading.Thread(target=self._serve, args=(client,), daemon=True).start()
 
     def _serve(self, client: socket.socket) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
+from collections.abc import Iterator
 
 from tests.support.redis_server import free_port
 
@@ -39,11 +40,7 @@ class TcpProxy:
         _close([self._listener])
 
     def _accept(self) -> None:
-        while True:
-            try:
-                client, _ = self._listener.accept()
-            except OSError:
-                return
+        for client in accepted(self._listener):
             with self._lock:
                 refused = not self._open
             if refused:
@@ -61,6 +58,16 @@ class TcpProxy:
                 self._sockets += [client, upstream]
             for a, b in ((client, upstream), (upstream, client)):
                 threading.Thread(target=_pump, args=(a, b), daemon=True).start()
+
+
+def accepted(listener: socket.socket) -> Iterator[socket.socket]:
+    """The connections `listener` accepts, until it is closed."""
+    while True:
+        try:
+            client, _ = listener.accept()
+        except OSError:
+            return
+        yield client
 
 
 def _close(sockets: list[socket.socket]) -> None:
