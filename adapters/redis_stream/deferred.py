@@ -78,6 +78,9 @@ class DeferredEventLog:
     def seed(self, run_id: RunId, events: Sequence[StoredEvent]) -> int:
         return self._log().seed(run_id, events)
 
+    def rewind(self, run_id: RunId, after: EventId) -> int:
+        return self._log().rewind(run_id, after)
+
     def read(
         self,
         run_id: RunId,

@@ -29,6 +29,7 @@ from runstream.adapters.redis_stream.runner import ScriptRunner
 from runstream.adapters.redis_stream.scripts import (
     APPEND,
     APPEND_NOTIFY,
+    REWIND,
     STORE,
     STORE_NOTIFY,
 )
@@ -194,6 +195,15 @@ class RedisStreamEventLog:
                     return len(fresh)
             except REDIS_ERRORS as err:
                 raise _unavailable(err) from err
+
+    def rewind(self, run_id: RunId, after: EventId) -> int:
+        """Remove the run's entries after `after` (failback only, appends held:
+        entries a write stored whose reply was lost, so the fallback answered
+        it); how many went."""
+        try:
+            return int(self._scripts.run(REWIND, (stream_key(run_id),), [str(after)]))
+        except REDIS_ERRORS as err:
+            raise _unavailable(err) from err
 
     def _ack(self, run_id: RunId, last: StoredEvent) -> None:
         """Remember the run's highest acknowledged sequence and its id (the most

@@ -304,4 +304,15 @@ _APPEND_BODY = ISO_TIME + _LAST_ENTRY + _FIND_KEY + _KEY_INDEX + _APPEND
 APPEND = Script(_APPEND_BODY + "return reply\n")
 APPEND_NOTIFY = Script(_APPEND_BODY + _NOTIFY + "return reply\n")
 STORE = Script(_LAST_ENTRY + _KEY_INDEX + _STORE + "return 1\n")
+# Failback: the entries after ARGV[1] go (a write Redis stored whose reply was
+# lost, answered by the fallback instead), and the stream's last id goes back
+# to ARGV[1] so the fallback's events after it can be stored with their ids.
+# Their keys stay in the key index: it vouches only for keys still in the stream.
+REWIND = Script("""
+local key, after = KEYS[1], ARGV[1]
+local gone = redis.call('XRANGE', key, '(' .. after, '+')
+for i = 1, #gone do redis.call('XDEL', key, gone[i][1]) end
+if #gone > 0 then redis.call('XSETID', key, after) end
+return #gone
+""")
 STORE_NOTIFY = Script(_LAST_ENTRY + _KEY_INDEX + _STORE + _NOTIFY + "return 1\n")

@@ -3,11 +3,17 @@ into the primary (Redis) with its ids and sequences."""
 
 from __future__ import annotations
 
-from runstream.domain.ids import MAX_ID, MIN_ID
+import logging
+
+from runstream.domain.ids import MAX_ID, MIN_ID, EventId
 from runstream.domain.model import LogInfo, RunId
 from runstream.domain.ports import EventLog
 
 PAGE = 1000
+# How far before the primary's last event a write's lost reply can lie: the
+# writes in flight when the fleet left Redis (a few seconds at most).
+DIVERGENCE_MS = 60_000
+logger = logging.getLogger(__name__)
 
 
 def copy_missing(
@@ -19,7 +25,7 @@ def copy_missing(
     theirs = fallback.info(run_id)
     if theirs is None or (mine is not None and mine.last_id >= theirs.last_id):
         return
-    cursor = MIN_ID if mine is None else mine.last_id.successor()
+    cursor = MIN_ID if mine is None else _common(primary, fallback, mine, run_id)
     while True:
         batch = fallback.read(run_id, cursor, MAX_ID, PAGE)
         if not batch:
@@ -28,3 +34,41 @@ def copy_missing(
         cursor = batch[-1].id.successor()
     if theirs.closed:
         primary.finish(run_id)
+
+
+def _common(
+    primary: EventLog, fallback: EventLog, mine: LogInfo, run_id: RunId
+) -> EventId:
+    """Where the fallback's tail continues the primary: after the primary's
+    last event when the fallback holds it too. Otherwise the primary stored a
+    write whose reply was lost (Redis shut down or the link broke after the
+    script ran), and the fallback answered that write instead: every event the
+    primary holds after the last one the fallback also holds was never
+    acknowledged, and goes (`rewind`), so the fallback's acknowledged events
+    take their sequences (seen as 'does not continue the log' on failback)."""
+    if fallback.read(run_id, mine.last_id, mine.last_id, 1):
+        return mine.last_id.successor()
+    common = _last_before(fallback, run_id, mine.last_id)
+    rewind = getattr(primary, "rewind", None)
+    if common is None or rewind is None or not primary.read(run_id, common, common, 1):
+        return mine.last_id.successor()  # nothing known in common: as before
+    gone = rewind(run_id, common)
+    logger.warning(
+        "run %s: %d event(s) Redis stored for writes answered by SQL removed "
+        "on failback (never acknowledged)",
+        run_id,
+        gone,
+    )
+    return common.successor()
+
+
+def _last_before(log: EventLog, run_id: RunId, bound: EventId) -> EventId | None:
+    """The id of `log`'s last event of the run up to `bound`, looked for in
+    the DIVERGENCE_MS before it."""
+    cursor, last = EventId(max(bound.ms - DIVERGENCE_MS, 0), 0), None
+    while page := log.read(run_id, cursor, bound, PAGE):
+        last = page[-1].id
+        if len(page) < PAGE:
+            break
+        cursor = last.successor()
+    return last
