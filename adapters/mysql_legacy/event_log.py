@@ -9,7 +9,7 @@ from sqlalchemy import Connection, Engine
 
 from runstream.adapters.mysql_legacy import heads
 from runstream.adapters.mysql_legacy.engine import reading, transact
-from runstream.adapters.mysql_legacy.event_copies import Copied, EventCopier
+from runstream.adapters.mysql_legacy.event_copies import Copied, copy_runs
 from runstream.adapters.mysql_legacy.event_rows import (
     insert_events,
     keyed_batch,
@@ -55,7 +55,6 @@ class SqlEventLog:
         self._poll = poll_interval
         self._clock = clock
         self._notifier = Notifier()
-        self._copier = EventCopier(engine)
 
     def append(
         self,
@@ -109,16 +108,15 @@ class SqlEventLog:
         self, batches: Mapping[RunId, Sequence[StoredEvent]]
     ) -> dict[RunId, Copied]:
         """`store` for many runs in one transaction (event_copies.py): per run
-        the count of new events, or the DomainError that refused its batch.
-        The connection it uses stays checked out until `release`."""
-        copied = self._copier.copy(batches, self._now_ms())
+        the count of new events, or the DomainError that refused its batch."""
+
+        def work(conn: Connection) -> dict[RunId, Copied]:
+            return copy_runs(conn, batches, self._now_ms())
+
+        copied = transact(self._engine, "store events", work)
         if any(isinstance(n, int) and n for n in copied.values()):
             self._notifier.bump()
         return copied
-
-    def release(self) -> None:
-        """Give back the connection `store_runs` keeps between calls."""
-        self._copier.release()
 
     def read(
         self,

@@ -35,10 +35,8 @@ def storage_errors(action: str) -> Iterator[None]:
 
 
 def is_retryable(err: BaseException) -> bool:
-    """A deadlock or lock timeout, after which the whole transaction may rerun
-    (`err` from SQLAlchemy or straight from PyMySQL)."""
-    cause = err.orig if isinstance(err, OperationalError) else err
-    if not isinstance(cause, pymysql.err.OperationalError):
+    """A deadlock or lock timeout, after which the whole transaction may rerun."""
+    if not isinstance(err, OperationalError):
         return False
-    args: tuple[Any, ...] = cause.args
+    args: tuple[Any, ...] = getattr(err.orig, "args", ())
     return bool(args) and args[0] in _RETRYABLE_CODES

@@ -69,7 +69,7 @@ def live() -> Any:
     return or_(expires_at.is_(None), expires_at > bindparam("now_ms"))
 
 
-def head_from_row(row: Sequence[Any]) -> Head:
+def _head(row: Sequence[Any]) -> Head:
     run_id, first_ms, first_seq, first_sequence = row[:4]
     last_ms, last_seq, last_sequence, closed, expires_at_ms = row[4:]
     return Head(
@@ -98,6 +98,11 @@ _SELECT = select(
 
 _ONE = _SELECT.where(heads.c.run_id == bindparam("run_id"))
 _LOCK = _ONE.with_for_update()
+_LOCK_SOME = (
+    _SELECT.where(heads.c.run_id.in_(bindparam("run_ids")))
+    .order_by(heads.c.run_id)
+    .with_for_update()
+)
 _SOME_LIVE = _SELECT.where(heads.c.run_id.in_(bindparam("run_ids")), live())
 _INSERT = (
     insert(heads)
@@ -114,7 +119,14 @@ _EXPIRE = update(heads).where(heads.c.run_id == bindparam("target"), live())
 def lock_head(conn: Connection, run_id: RunId) -> Head | None:
     """The head, locked until the transaction ends (SQLite: BEGIN IMMEDIATE)."""
     row = conn.execute(_LOCK, {"run_id": run_id}).first()
-    return None if row is None else head_from_row(row)
+    return None if row is None else _head(row)
+
+
+def lock_heads(conn: Connection, run_ids: Sequence[RunId]) -> dict[RunId, Head]:
+    """The heads of `run_ids` that exist, locked in one statement (in run id
+    order, as every writer locks them)."""
+    rows = conn.execute(_LOCK_SOME, {"run_ids": list(run_ids)})
+    return {head.run_id: head for head in map(_head, rows)}
 
 
 def new_head(conn: Connection, run_id: RunId) -> Head:
@@ -128,12 +140,12 @@ def new_head(conn: Connection, run_id: RunId) -> Head:
 def find_heads(conn: Connection, run_ids: Sequence[RunId], now_ms: int) -> list[Head]:
     """The live heads among `run_ids` (no lock)."""
     params = {"run_ids": list(run_ids), "now_ms": now_ms}
-    return [head_from_row(row) for row in conn.execute(_SOME_LIVE, params)]
+    return [_head(row) for row in conn.execute(_SOME_LIVE, params)]
 
 
 def get_head(conn: Connection, run_id: RunId) -> Head | None:
     row = conn.execute(_ONE, {"run_id": run_id}).first()
-    return None if row is None else head_from_row(row)
+    return None if row is None else _head(row)
 
 
 def advance(conn: Connection, head: Head, stored: Sequence[StoredEvent]) -> None:

@@ -9,7 +9,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Protocol, cast, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 from runstream.domain.errors import DomainError, InvalidRequest, StorageUnavailable
 from runstream.domain.ids import MAX_ID, MIN_ID
@@ -104,12 +104,10 @@ def _copy(
     """Each run's count of new events, or the DomainError that refused its
     batch; a run refused in one transaction is left out of the next ones."""
     copied: dict[RunId, int | DomainError] = {}
-    # (A runtime Protocol check costs tens of microseconds, once per tick.)
-    store_runs = getattr(archive, "store_runs", None)
     for chunk in _chunks(batches):
         chunk = {r: events for r, events in chunk.items() if _fine(copied.get(r))}
-        if store_runs is not None:
-            found = dict(cast(RunsCopier, archive).store_runs(chunk))
+        if isinstance(archive, RunsCopier):
+            found = dict(archive.store_runs(chunk))
         else:
             found = {r: _store_one(archive, r, events) for r, events in chunk.items()}
         for run_id, outcome in found.items():

@@ -8,7 +8,6 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
 
 from runstream.adapters.tiered.archive_tick import Tick, TickWork, copy_tick
 from runstream.adapters.tiered.linger import MAX_LINGER, LingerControl
@@ -18,16 +17,6 @@ from runstream.domain.ports import EventLog
 logger = logging.getLogger(__name__)
 # What the linger between ticks aims at (linger.py): a tick's CPU per event.
 TARGET_CPU_PER_EVENT = 35e-6
-# How long the thread waits idle before the archive gives back what it keeps
-# between ticks (`Resting`: the SQL log's connection).
-REST_SECONDS = 1.0
-
-
-@runtime_checkable
-class Resting(Protocol):
-    """An archive that keeps something between writes (a connection)."""
-
-    def release(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -56,10 +45,8 @@ class Archiver:
     repaired by reading the hot log. At most `capacity` events are queued.
 
     The thread starts with `start` (or the first event queued) and ends with
-    `stop`; once idle for REST_SECONDS (and when it ends) it lets the archive
-    release what it keeps between ticks. With `lag_samples`, the last that many
-    archive lags (seconds from queueing to archived, one per run and tick) are
-    kept for the tiers benchmark.
+    `stop`. With `lag_samples`, the last that many archive lags (seconds from
+    queueing to archived, one per run and tick) are kept for the tiers benchmark.
     """
 
     def __init__(
@@ -88,7 +75,6 @@ class Archiver:
         self._finishing: set[RunId] = set()
         self._queued = 0
         self._busy = False
-        self._idle = False
         self._hurry = 0
         self._counts = collections.Counter[str]()
         self.lag_samples = collections.deque[float](maxlen=lag_samples)
@@ -133,7 +119,7 @@ class Archiver:
                 self._pending.setdefault(run_id, []).extend(events)
                 self._queued += len(events)
             # The thread waits idle for a first run, or lingers on its own.
-            if self._idle or self._queued >= self._capacity // 2:
+            if len(self._since) == 1 or self._queued >= self._capacity // 2:
                 self._changed.notify()
 
     def finish(self, run_id: RunId) -> None:
@@ -179,25 +165,7 @@ class Archiver:
         return self._linger.linger
 
     def _loop(self) -> None:
-        try:
-            self._ticks()
-        finally:
-            self._rest()
-
-    def _rest(self) -> None:
-        if isinstance(self._archive, Resting):
-            try:
-                self._archive.release()
-            except Exception:
-                logger.exception("releasing the archive's connection failed")
-
-    def _ticks(self) -> None:
-        rested = True
-        while (tick := self._next_tick(None if rested else REST_SECONDS)) is not None:
-            rested = not tick
-            if rested:
-                self._rest()
-                continue
+        while (tick := self._next_tick()) is not None:
             cpu = time.thread_time()
             left = copy_tick(
                 self._hot,
@@ -219,49 +187,24 @@ class Archiver:
                 self._requeue(left)
                 self._stop_requested.wait(self._retry)
 
-    def _next_tick(self, rest_after: float | None) -> Tick | None:
-        """Every run's queued work, once the oldest has lingered (None: stop;
-        an empty tick: idle for `rest_after` seconds, None waits for work).
-
-        Right after a tick (`rest_after` given) it lingers from the tick's end
-        and takes what came meanwhile, all younger than the linger, so queueing
-        wakes the thread only when it is idle: one wake-up per tick under a
-        steady stream instead of two."""
-        now = time.monotonic()
-        after_tick = rest_after is not None
-        linger_until = now + self._linger.linger if after_tick else None
-        idle_until = now + rest_after if rest_after is not None else None
+    def _next_tick(self) -> Tick | None:
+        """Every run's queued work, once the oldest has lingered (None: stop)."""
         with self._changed:
             while True:
-                self._idle = False
                 if self._stopping:
                     self._busy = False
                     self._changed.notify_all()
                     return None
-                now = time.monotonic()
                 if not self._since:
                     self._busy = False
                     self._changed.notify_all()
-                    if linger_until is not None and now < linger_until:
-                        self._changed.wait(linger_until - now)
-                        continue
-                    linger_until = None
-                    self._idle = True
-                    if idle_until is None:
-                        self._changed.wait()
-                    elif idle_until > now:
-                        self._changed.wait(idle_until - now)
-                    else:
-                        return {}
+                    self._changed.wait()
                     continue
-                if self._hurry or self._queued >= self._capacity // 2:
+                due = min(self._since.values()) + self._linger.linger
+                wait = due - time.monotonic()
+                if wait <= 0 or self._hurry or self._queued >= self._capacity // 2:
                     break
-                due = linger_until
-                if due is None:
-                    due = min(self._since.values()) + self._linger.linger
-                if due <= now:
-                    break
-                self._changed.wait(due - now)
+                self._changed.wait(wait)
             self._busy = True
             tick = {
                 run_id: TickWork(

@@ -5,16 +5,13 @@ repaired from the hot log without holding the others back."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import text
 
 from runstream.adapters.in_memory.event_log import InMemoryEventLog
 from runstream.adapters.mysql_legacy.event_log import SqlEventLog
-from runstream.adapters.mysql_legacy.schema import upgrade
 from runstream.adapters.tiered.archiver import Archiver
 from runstream.domain.errors import InvalidRequest
 from tests.factories import completed, new_run_id, started, token
-from tests.support.polling import wait_until
-from tests.support.sql_backend import fresh_sqlite_url, open_engine, session_engine
+from tests.support.sql_backend import session_engine
 
 KINDS = [pytest.param("mysql", marks=pytest.mark.mysql), "sqlite"]
 
@@ -117,43 +114,3 @@ def test_an_archive_without_store_runs_is_copied_run_by_run():
         assert all(archive.read(r) == hot.read(r) for r in runs)
     finally:
         assert archiver.stop(timeout=10)
-
-
-@pytest.mark.mysql
-def test_store_runs_replaces_a_kept_connection_the_server_closed():
-    engine = session_engine("mysql")
-    hot, archive = InMemoryEventLog(), SqlEventLog(engine)
-    run = new_run_id()
-    first = hot.append(run, [started(), token("a")])
-    assert archive.store_runs({run: first}) == {run: 2}
-    with engine.connect() as conn:
-        idle = conn.execute(
-            text(
-                "SELECT id FROM information_schema.processlist WHERE db = DATABASE()"
-                " AND id <> CONNECTION_ID() AND command = 'Sleep'"
-            )
-        ).scalars()
-        for connection_id in list(idle):
-            conn.execute(text(f"KILL {int(connection_id)}"))
-
-    more = hot.append(run, [token("b")])
-    assert archive.store_runs({run: more}) == {run: 1}
-    assert archive.read(run) == [*first, *more]
-
-
-def test_the_archiver_gives_its_connection_back_once_idle():
-    with fresh_sqlite_url() as url:
-        engine = open_engine(url)
-        upgrade(engine)
-        hot, archive = InMemoryEventLog(), SqlEventLog(engine)
-        archiver = Archiver(hot, archive, on_finished=lambda _r: None)
-        run = new_run_id()
-        try:
-            archiver.add(run, hot.append(run, [started()]))
-            assert archiver.flush(timeout=30)
-            assert archive.read(run) == hot.read(run)
-
-            wait_until(lambda: engine.pool.checkedout() == 0, "the connection back")
-        finally:
-            assert archiver.stop(timeout=10)
-            engine.dispose()
