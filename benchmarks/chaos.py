@@ -7,6 +7,7 @@ seeded random schedule of faults. At the end every run must be one log.
     .venv/bin/python -m benchmarks.chaos --seconds 60 --seed 7 \
         --faults redis_sigstop,service_kill
     .venv/bin/python -m benchmarks.chaos --minutes 3 --seed 5 --cluster
+    .venv/bin/python -m benchmarks.chaos --minutes 5 --seed 11 --logs /tmp/chaos
 
 Exit status 1 if any run breaks a guarantee of docs/contract.md §4 ("Guarantees
 in any deployment"); every violation is printed with its run and sequence.
@@ -20,6 +21,7 @@ import sys
 import threading
 import time
 from collections import Counter
+from pathlib import Path
 
 from benchmarks.chaos_check import check_runs
 from benchmarks.chaos_clients import Producer, RunRecord, Tally, request
@@ -36,6 +38,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     length.add_argument("--seconds", type=float)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--producers", type=int, default=3)
+    parser.add_argument("--logs", type=Path, help="a folder to keep the service "
+                        "processes' output in, one file per process start")  # fmt: skip
     parser.add_argument("--cluster", action="store_true",
                         help="a 3-master Redis Cluster, a replica each")  # fmt: skip
     parser.add_argument("--faults", help="comma-separated kinds: "
@@ -81,7 +85,9 @@ def main(argv: list[str] | None = None) -> int:
     shape = "a 3-master cluster" if args.cluster else "one Redis"
     print(f"chaos: {args.duration:.0f} s on {shape}, seed {args.seed}, "
           f"faults {args.kinds}")  # fmt: skip
-    with deployment(args.cluster) as dep:
+    if args.logs is not None:
+        args.logs.mkdir(parents=True, exist_ok=True)
+    with deployment(args.cluster, args.logs) as dep:
         producers = [
             Producer(f"p{n}", dep.urls, args.seed * 100 + n, tally)
             for n in range(args.producers)

@@ -30,7 +30,11 @@ class Deployment:
     learns the nodes' own addresses). Both reach MariaDB through `db_link`."""
 
     def __init__(
-        self, database: str, redis: RedisServer | None, cluster: LocalCluster | None
+        self,
+        database: str,
+        redis: RedisServer | None,
+        cluster: LocalCluster | None,
+        logs: Path | None = None,
     ) -> None:
         self.db_link = TcpProxy(("127.0.0.1", 3306))
         proxied = database.replace("127.0.0.1:3306", f"127.0.0.1:{self.db_link.port}")
@@ -53,7 +57,17 @@ class Deployment:
                 {**shared, "RUNSTREAM_REDIS_URL": link},
                 {**shared, "RUNSTREAM_REDIS_URL": redis.url},
             ]
-        self.servers = [LiveServer(env) for env in self.envs]
+        self.logs, self.started = logs, 0
+        self.servers = [self.start_server(index) for index in range(len(self.envs))]
+
+    def start_server(self, index: int) -> LiveServer:
+        """Process `index` (again); its output is kept in `logs` when given, one
+        file per start: process-<index>-<nth start of the deployment>.log."""
+        self.started += 1
+        log = None
+        if self.logs is not None:
+            log = self.logs / f"process-{index}-{self.started}.log"
+        return LiveServer(self.envs[index], log=log)
 
     @property
     def redis(self) -> RedisServer:
@@ -78,16 +92,16 @@ class Deployment:
 
 
 @contextlib.contextmanager
-def deployment(cluster: bool = False) -> Iterator[Deployment]:
+def deployment(cluster: bool = False, logs: Path | None = None) -> Iterator[Deployment]:
     require_mysql()
     with contextlib.ExitStack() as stack:
         database = stack.enter_context(migrated_mysql_database())
         if cluster:
             nodes = LocalCluster(masters=3, replicas=1, node_timeout_ms=1000)
-            built = Deployment(database, None, stack.enter_context(nodes))
+            built = Deployment(database, None, stack.enter_context(nodes), logs)
         else:
             redis = stack.enter_context(RedisServer(appendonly=True))
-            built = Deployment(database, redis, None)
+            built = Deployment(database, redis, None, logs)
         try:
             yield built
         finally:
@@ -138,7 +152,7 @@ def service_killed(dep: Deployment, rng: random.Random, d: float) -> str:
     index = rng.randrange(len(dep.servers))
     kill_hard(dep.servers[index])
     time.sleep(d)
-    dep.servers[index] = LiveServer(dep.envs[index])
+    dep.servers[index] = dep.start_server(index)
     return f"process {index} kill -9, restarted"
 
 

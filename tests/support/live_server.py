@@ -28,13 +28,19 @@ class LiveServer:
     """A running server; `url` is its base URL. Stop it with `stop()`."""
 
     def __init__(
-        self, env: dict[str, str], workers: int = 1, gunicorn_app: str | None = None
+        self,
+        env: dict[str, str],
+        workers: int = 1,
+        gunicorn_app: str | None = None,
+        log: Path | None = None,
     ) -> None:
         """`runstream serve`, or with `gunicorn_app` ("module:factory()") that
-        app under gunicorn with the worker class `runstream serve` uses."""
+        app under gunicorn with the worker class `runstream serve` uses. Its
+        output goes to a temporary file, or to `log`, kept after it stops."""
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.log = tempfile.TemporaryFile()  # noqa: SIM115 - read until stop()
+        # read until stop(), then closed with the object
+        self.log = open(log, "w+b") if log else tempfile.TemporaryFile()  # noqa: SIM115
         full_env = {**os.environ, "RUNSTREAM_HEARTBEAT_SECONDS": "0.3", **env}
         command = [sys.executable, "-m", "runstream.entrypoints.cli", "serve"]
         command += ["--port", str(self.port)]
