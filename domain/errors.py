@@ -62,6 +62,14 @@ class LogBehind(StorageUnavailable):
         self.last_id = last_id
 
 
+class LogLost(StorageUnavailable):
+    """The store lost every log it held since this process learnt its
+    incarnation (Redis restarted without its data, or was flushed): nothing
+    was stored. Before anyone appends again, the events still queued for the
+    archive anywhere must reach it, or a process knowing no event of a run
+    would number its next event from what the store still holds."""
+
+
 class KeyNotIndexed(StorageUnavailable):
     """A hot copy of a run's log cannot tell whether an idempotency key is new
     (its key index does not cover the whole run, or the key's events are no

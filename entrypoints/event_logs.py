@@ -73,6 +73,11 @@ def failover_tiers(
     clock skew, or never."""
     archiver = Archiver(hot, cold, on_finished=hot.finish)
     archived = ArchivedEventLog(hot, cold, archiver)
+    # Appends check that Redis still holds the incarnation the process learnt
+    # (probed every beat too): a Redis restarted without its data makes the
+    # fleet flush its archives before anyone appends, so no process numbers a
+    # run's next event from what the restarted Redis holds.
+    hot.watch_restarts()
     failover = FailoverEventLog(
         archived,
         cold,
@@ -80,8 +85,11 @@ def failover_tiers(
         # longer waited for: it beats again between two attempts.
         before_failover=lambda: archived.flush(2.0),
         primary_head=hot.info,
+        incarnation=hot.incarnation,
+        on_refilled=archived.renew,
         record=record,
         timing=FleetTiming(in_flight=redis_timeout + 1.0),
     )
     archived.on_behind = failover.fleet.redis_lost
+    archived.on_lost = failover.fleet.redis_restarted
     return EventLogTiers(failover, archiver, failover)

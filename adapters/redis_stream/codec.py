@@ -37,6 +37,11 @@ def stream_key(run_id: RunId) -> str:
     return f"run:{run_id}:events"
 
 
+# The key whose random value names this Redis's incarnation: a restart without
+# the data (or a FLUSHALL) loses it, and a fleet that learnt it sees the loss.
+INCARNATION_KEY = "runstream:incarnation"
+
+
 def key_index(run_id: RunId) -> str:
     """The hash of a run's idempotency keys (scripts.py, "The key index"): the
     hash tag puts it in the slot of the run's stream, so the scripts may write
@@ -140,19 +145,21 @@ def append_args(
     deadline_ms: int,
     events: Sequence[NewEvent],
     plan: AppendPlan = NO_PLAN,
+    incarnation: str = "",
 ) -> list[str]:
     """ARGV of the APPEND script, all strings (what the lane packs fastest);
     `stamp` is SecondStamp.now(), `deadline_ms` the unix ms after which the server
-    must not store the batch."""
+    must not store the batch, `incarnation` the one Redis must still hold ("":
+    not checked)."""
     keyed = plan.idempotency
     gap = "" if not plan.gap else f"g {plan.floor_id}" if plan.floor_id else "g"
     args = [maxlen, *stamp, str(deadline_ms), str(plan.floor), gap]
     if keyed is None:
-        args += ("", "", "")
+        args += ("", "", "", incarnation)
     else:
         after = plan.keys_after
         search = "ask" if plan.ask else "-" if after is None else f"({after}"
-        args += (search, keyed.key, keyed.digest)
+        args += (search, keyed.key, keyed.digest, incarnation)
     marks = key_fields(keyed)
     for event in events:
         fields = marks + event_fields(event) if marks else event_fields(event)

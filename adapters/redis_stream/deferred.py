@@ -42,6 +42,7 @@ class DeferredEventLog:
         self._lock = threading.Lock()
         self._next_try = 0.0
         self._failure = ""
+        self._watching = False
 
     def _log(self) -> RedisStreamEventLog:
         built = self._built
@@ -52,7 +53,10 @@ class DeferredEventLog:
                 if time.monotonic() < self._next_try:
                     raise StorageUnavailable(self._failure)
                 try:
-                    self._built = self._build()
+                    built = self._build()
+                    if self._watching:
+                        built.watch_restarts()
+                    self._built = built
                 except (*REDIS_ERRORS, StorageUnavailable) as err:
                     self._next_try = time.monotonic() + RETRY_SECONDS
                     self._failure = f"the Redis event log is unavailable: {err}"
@@ -71,6 +75,20 @@ class DeferredEventLog:
         self, run_id: RunId, events: Sequence[NewEvent], plan: AppendPlan
     ) -> Appended:
         return self._log().append_planned(run_id, events, plan)
+
+    def watch_restarts(self) -> None:
+        """RedisStreamEventLog.watch_restarts, now or once built."""
+        with self._lock:
+            self._watching = True
+            if self._built is not None:
+                self._built.watch_restarts()
+
+    def incarnation(self) -> str:
+        return self._log().incarnation()
+
+    def renew(self) -> None:
+        if self._built is not None:
+            self._built.renew()
 
     def store(self, run_id: RunId, events: Sequence[StoredEvent]) -> int:
         return self._log().store(run_id, events)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -11,6 +12,7 @@ from redis.cluster import RedisCluster
 from runstream.adapters.redis_stream.client import REDIS_ERRORS, Client, block_slice
 from runstream.adapters.redis_stream.cluster_wait import ClusterWait
 from runstream.adapters.redis_stream.codec import (
+    INCARNATION_KEY,
     SecondStamp,
     append_args,
     key_index,
@@ -38,6 +40,7 @@ from runstream.adapters.redis_stream.stream_wait import StreamWait
 from runstream.domain.append_plan import AppendPlan
 from runstream.domain.errors import (
     InvalidRequest,
+    LogLost,
     StorageUnavailable,
 )
 from runstream.domain.idempotency import marked, replay
@@ -110,6 +113,47 @@ class RedisStreamEventLog:
             client, min_replicas, replica_timeout_ms, self._lane
         )
         self._acked: dict[RunId, tuple[int, EventId]] = {}
+        # Redis's incarnation as this process learnt it (see `watch_restarts`).
+        self._watching = False
+        self._incarnation = ""
+
+    def watch_restarts(self) -> None:
+        """From now on every append checks, in its script, that Redis still
+        holds the incarnation this process learnt (LogLost if not; a fleet
+        flushes its archives before anyone appends again). A lone Redis only:
+        on a cluster each node may restart on its own, and a script reaches
+        one slot (RUNSTREAM_REDIS_MIN_REPLICAS guards a cluster instead)."""
+        self._watching = self._lane is not None
+
+    def incarnation(self) -> str:
+        """The incarnation this process holds, learnt now if it holds none
+        (created when Redis has none: a first start, or after `renew`); ""
+        when not watching. LogLost if Redis lost the one held."""
+        if not self._watching:
+            return ""
+        assert self._lane is not None, "watched on a lone Redis only"
+        try:
+            if not self._incarnation:
+                fresh = secrets.token_hex(8)
+                learnt = self._lane.call_all(
+                    (("SET", INCARNATION_KEY, fresh, "NX"), ("GET", INCARNATION_KEY))
+                )[1]
+                self._incarnation = str(learnt)
+                return self._incarnation
+            held = self._lane.call(("GET", INCARNATION_KEY))
+        except REDIS_ERRORS as err:
+            raise _unavailable(err) from err
+        if held != self._incarnation:
+            raise LogLost(
+                "Redis no longer holds the incarnation this process learnt: it "
+                "restarted without its data (or was flushed)"
+            )
+        return self._incarnation
+
+    def renew(self) -> None:
+        """Forget the incarnation held: the next append or `incarnation` learns
+        Redis's current one. Only once the fleet made good what Redis lost."""
+        self._incarnation = ""
 
     def append(
         self,
@@ -141,11 +185,15 @@ class RedisStreamEventLog:
             return Appended()
         check_batch_order(run_id, events)
         deadline = int(time.time() * 1000) + self._deadline_ms
-        args = append_args(self._maxlen, self._stamp.now(), deadline, events, plan)
+        held = self._incarnation or self.incarnation()
+        args = append_args(
+            self._maxlen, self._stamp.now(), deadline, events, plan, held
+        )
+        keys = _keys(run_id, plan.idempotency)
+        if held:
+            keys += (INCARNATION_KEY,)
         try:
-            reply = self._scripts.run(
-                self._append, _keys(run_id, plan.idempotency), args
-            )
+            reply = self._scripts.run(self._append, keys, args)
         except REDIS_ERRORS as err:
             raise _unavailable(err) from err
         if not reply[:1].isdigit():

@@ -10,6 +10,7 @@ from runstream.domain.errors import (
     IdempotencyKeyReused,
     KeyNotIndexed,
     LogBehind,
+    LogLost,
     RunNotActive,
     StorageUnavailable,
 )
@@ -57,6 +58,12 @@ def replayed_id(run_id: RunId, plan: AppendPlan, reply: str) -> str:
             f"{plan.floor}, acknowledged before: Redis lost events",
             int(sequence),
             last_id,
+        )
+    if word == "lost":
+        raise LogLost(
+            f"run {run_id}: Redis no longer holds the incarnation this process "
+            "learnt: it restarted without its data (or was flushed); nothing "
+            "was stored"
         )
     if word == "late":
         raise StorageUnavailable(

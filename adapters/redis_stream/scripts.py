@@ -6,8 +6,9 @@ hash tag puts it in the key's own slot.
 APPEND's ARGV (see _APPEND): the MAXLEN, the caller's current unix second and
 that second as an ISO prefix (a formatting cache: the script stamps with the
 server's TIME and uses the prefix only when the seconds agree), the caller's
-deadline in unix ms, the sequence floor and the idempotency key, then one group
-per event: a count `k` and `k` field names and values for XADD.
+deadline in unix ms, the sequence floor, the idempotency key and the Redis
+incarnation the caller learnt, then one group per event: a count `k` and `k`
+field names and values for XADD.
 STORE's ARGV: the MAXLEN, the expected last id, then per event a count `k`, its
 id and its fields.
 """
@@ -191,16 +192,20 @@ _NOTIFY = """
 if newest then redis.call('SPUBLISH', '{' .. key .. '}:notify', newest) end
 """
 
-# KEYS: the stream, and its key index for a keyed append. ARGV: 1 MAXLEN, 2-3
-# the caller's unix second and its ISO prefix, 4 deadline (unix ms), 5 floor,
-# 6 'g' (or 'g <id>': with ids above that one) to continue after the floor when
-# the stream is behind it, 7 where to search for a key the index cannot vouch
-# for ('' without a key; 'ask': nowhere, reply 'ask'; else the exclusive lower
+# KEYS: the stream, its key index for a keyed append, and last the key holding
+# Redis's incarnation when ARGV 10 names one. ARGV: 1 MAXLEN, 2-3 the caller's
+# unix second and its ISO prefix, 4 deadline (unix ms), 5 floor, 6 'g' (or
+# 'g <id>': with ids above that one) to continue after the floor when the
+# stream is behind it, 7 where to search for a key the index cannot vouch for
+# ('' without a key; 'ask': nowhere, reply 'ask'; else the exclusive lower
 # bound of a search of the stream, '-' or '(<id>'), 8 the key, 9 the digest,
-# then the events from 10 on.
+# 10 the incarnation the caller learnt ('' to skip the check), then the events
+# from 11 on.
 # Returns '' when the log is closed, 'late' when the call reached the server
 # after the caller's deadline (a server frozen past the client's timeout must
-# not store a batch the caller was told failed and wrote elsewhere),
+# not store a batch the caller was told failed and wrote elsewhere), 'lost'
+# when Redis no longer holds the caller's incarnation (it restarted without
+# its data: every stream may have lost events the caller's floor cannot tell),
 # 'replay <id>' / 'reused' for a known key (same / other digest), 'ask' (see
 # ARGV 7), 'behind <sequence> <id>' when the stream's last sequence is below
 # the floor (it lost events), else one string, "first_sequence time_ms id ...":
@@ -211,6 +216,10 @@ local key, index = KEYS[1], KEYS[2]
 local now = redis.call('TIME')
 local ms = now[1] * 1000 + floor(now[2] / 1000)
 if ms > tonumber(ARGV[4]) then return 'late' end
+local incarnation = ARGV[10]
+if incarnation ~= '' and redis.call('GET', KEYS[#KEYS]) ~= incarnation then
+  return 'lost'
+end
 local last_id, sequence, terminal = last_entry(key)
 local floor_sequence, search = tonumber(ARGV[5]), ARGV[7]
 local empty_start = last_id == nil and floor_sequence == 0
@@ -243,12 +252,12 @@ if now[1] == ARGV[2] then stamp = ARGV[3] .. format('%03dZ', ms % 1000)
 else stamp = iso_time(ms) end
 local head = format('%d %d ', sequence + 1, ms)
 local maxlen, argc, newest, reply, first_new = ARGV[1], #ARGV, nil, nil, nil
-if argc == 10 + ARGV[10] then
+if argc == 11 + ARGV[11] then
   newest = redis.call('XADD', key, 'MAXLEN', '~', maxlen, first_id, 'timestamp',
-    stamp, 'sequence', sequence + 1, unpack(ARGV, 11))
+    stamp, 'sequence', sequence + 1, unpack(ARGV, 12))
   first_new, reply = newest, head .. newest
 else
-  local ids, i = {}, 10
+  local ids, i = {}, 11
   while i <= argc do
     local k = tonumber(ARGV[i])
     sequence = sequence + 1

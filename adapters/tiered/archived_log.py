@@ -15,7 +15,12 @@ from runstream.adapters.tiered.authority import (
 )
 from runstream.adapters.tiered.observed import ObservedEvents, archive_observed
 from runstream.domain.append_plan import AppendPlan
-from runstream.domain.errors import KeyNotIndexed, LogBehind, StorageUnavailable
+from runstream.domain.errors import (
+    KeyNotIndexed,
+    LogBehind,
+    LogLost,
+    StorageUnavailable,
+)
 from runstream.domain.idempotency import replay
 from runstream.domain.ids import MAX_ID, MIN_ID, EventId
 from runstream.domain.model import (
@@ -71,14 +76,39 @@ class ArchivedEventLog:
         self._heads = KnownHeads(refresh_seconds)
         self._observed = observed or ObservedEvents()
         # In a fleet, other processes' archives may still queue what Redis
-        # lost: the fleet flushes them all first (FleetTier.redis_lost).
+        # lost: the fleet flushes them all first (FleetTier.redis_lost), and
+        # after Redis lost everything (FleetTier.redis_restarted) before it
+        # calls `renew`; both raise StorageUnavailable until then.
         self.on_behind: Callable[[str], None] = lambda _why: None
+        self.on_lost: Callable[[str], None] = lambda _why: None
 
     def append(
         self,
         run_id: RunId,
         events: Sequence[NewEvent],
         idempotency: Idempotency | None = None,
+    ) -> Appended:
+        try:
+            return self._append(run_id, events, idempotency)
+        except LogLost as lost:
+            logger.warning("%s; the archive is made complete first", lost)
+            self.on_lost(str(lost))
+            self.flush(timeout=5.0)
+            self.renew()
+        return self._append(run_id, events, idempotency)
+
+    def renew(self) -> None:
+        """Redis lost every run (LogLost) and the archive now holds what any
+        process acknowledged: learn Redis's new incarnation, and read each
+        run's archived head again before its next append."""
+        self._heads.forget_checks()
+        self._hot.renew()
+
+    def _append(
+        self,
+        run_id: RunId,
+        events: Sequence[NewEvent],
+        idempotency: Idempotency | None,
     ) -> Appended:
         plan = self._plan(run_id, events, idempotency)
         if isinstance(plan, Appended):

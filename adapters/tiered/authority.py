@@ -40,6 +40,12 @@ class HotLog(EventLog, SelectiveEventLog, Protocol):
         """`store`, except that an empty log may start at any sequence."""
         ...
 
+    def renew(self) -> None:
+        """Forget the store's incarnation learnt (appends raised LogLost: the
+        store restarted without its data); the next append learns the current
+        one. Called once what the store lost is made good."""
+        ...
+
 
 class ArchiveLog(EventLog, SelectiveEventLog, Protocol):
     """The archive: an EventLog that finds a batch by its idempotency key (and
@@ -68,6 +74,14 @@ class KnownHeads:
         """Whether the archive's head should be read (again) for this run."""
         known = self._heads.get(run_id)
         return known is None or self._clock() - known[1] >= self._refresh
+
+    def forget_checks(self) -> None:
+        """Every run's archived head is read again before its next append (the
+        hot tier lost events: a floor read from the archive before the loss
+        may be below what the archive holds now)."""
+        with self._lock:
+            for run_id, (known, _checked) in self._heads.items():
+                self._heads[run_id] = (known, -self._refresh)
 
     def saw(self, run_id: RunId, sequence: int, *, from_archive: bool = False) -> None:
         with self._lock:

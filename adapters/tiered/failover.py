@@ -22,6 +22,7 @@ from runstream.adapters.tiered.tier_record import (
     FLUSH,
     REDIS,
     SQL,
+    TO_REDIS,
     TO_SQL,
     LocalTierRecord,
     TierRecord,
@@ -74,6 +75,8 @@ class FailoverEventLog:
         names: tuple[str, str] = ("redis", "sql"),
         before_failover: Callable[[], object] = lambda: None,
         primary_head: Callable[[RunId], LogInfo | None] | None = None,
+        incarnation: Callable[[], object] = lambda: None,
+        on_refilled: Callable[[], object] = lambda: None,
         probe_backoff: tuple[float, float] = (0.1, 2.0),
         record: TierRecord | None = None,
         timing: FleetTiming | None = None,
@@ -82,6 +85,8 @@ class FailoverEventLog:
         self._fallback = fallback
         self._names = names
         self._primary_head = primary_head or self._primary_info
+        self._incarnation = incarnation
+        self._on_refilled = on_refilled
         self._lock = threading.Lock()
         self._recent: OrderedDict[RunId, None] = OrderedDict()
         self._counts = {"failovers": 0, "failbacks": 0}
@@ -90,7 +95,7 @@ class FailoverEventLog:
         self.fleet = FleetTier(
             record or LocalTierRecord(),
             member_id=member_id(),
-            probe=lambda: self._primary_head(0),
+            probe=self._probe,
             flush=before_failover,
             fail_back=self._copy_back,
             timing=timing or FleetTiming(beat=probe_backoff[0] * 5),
@@ -211,6 +216,12 @@ class FailoverEventLog:
                 raise
         return operation(self._fallback)
 
+    def _probe(self) -> None:
+        """Redis answers, and still holds the incarnation learnt (LogLost if
+        not: FleetTier.redis_restarted)."""
+        self._primary_head(0)
+        self._incarnation()
+
     def _primary_info(self, run_id: RunId) -> LogInfo | None:
         return self._primary.info(run_id)
 
@@ -224,6 +235,10 @@ class FailoverEventLog:
     def _changed(self, before: TierState, after: TierState) -> None:
         if after.tier != REDIS:
             self.fleet.start()  # alone: probing Redis matters from now on
+        elif before.tier in (SQL, TO_REDIS, FLUSH):
+            # Redis serves again, re-filled from a complete archive (failback)
+            # or with every archive flushed (the barrier after a loss).
+            self._on_refilled()
         with self._lock:
             if before.tier in (REDIS, TO_SQL, FLUSH) and after.tier == SQL:
                 self._counts["failovers"] += 1

@@ -4,6 +4,7 @@ the whole fleet")."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -22,7 +23,7 @@ from runstream.adapters.tiered.tier_record import (
     TierState,
 )
 from runstream.application.periodic import Periodic
-from runstream.domain.errors import StorageUnavailable
+from runstream.domain.errors import LogLost, StorageUnavailable
 
 logger = logging.getLogger(__name__)
 # After a failback, Redis was re-filled from a complete archive: a run found
@@ -152,6 +153,15 @@ class FleetTier:
                     self._adopt(switched, time.monotonic())
         raise StorageUnavailable(f"{why}; the fleet's archives are being flushed")
 
+    def redis_restarted(self, why: str) -> None:
+        """Redis lost the incarnation this process learnt: it restarted without
+        its data (or was flushed), so any run may have lost events that are
+        still queued in some process's archive. The fleet flushes through SQL
+        (`redis_lost`) unless this process has seen a barrier end since the
+        loss (then it returns: its caller renews and appends)."""
+        self._failed_ms = wall_ms()
+        self.redis_lost(why)
+
     def advance(self) -> None:
         """Take the next step of a switch or failback if its conditions hold."""
         state = self._reread()
@@ -178,6 +188,10 @@ class FleetTier:
             if now - self._redis_ok_ms > self.timing.unseen * 1000:
                 self._failed_ms = now  # it may have restarted unseen
             self._redis_ok_ms = now
+        except LogLost as lost:  # Redis answers, without its data
+            self._redis_ok_ms = wall_ms()
+            with contextlib.suppress(StorageUnavailable):
+                self.redis_restarted(str(lost))
         except StorageUnavailable:
             self._failed_ms = wall_ms()
         self._beat()
