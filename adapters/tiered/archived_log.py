@@ -202,9 +202,8 @@ class ArchivedEventLog:
         return AppendPlan(self._heads.floor(run_id), False, idempotency, keys_after)
 
     def rewind(self, run_id: RunId, after: EventId) -> int:
-        """The hot log's `rewind` (copy_back.py); 0 when it has none."""
-        rewind = getattr(self._hot, "rewind", None)
-        return 0 if rewind is None else int(rewind(run_id, after))
+        """The hot log's `rewind` (copy_back.py)."""
+        return self._hot.rewind(run_id, after)
 
     def store(self, run_id: RunId, events: Sequence[StoredEvent]) -> int:
         added = self._hot.store(run_id, events)

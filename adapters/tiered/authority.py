@@ -14,7 +14,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from runstream.domain.append_plan import AppendPlan
 from runstream.domain.ids import MAX_ID, EventId
@@ -40,11 +40,23 @@ class HotLog(EventLog, SelectiveEventLog, Protocol):
         """`store`, except that an empty log may start at any sequence."""
         ...
 
+    def rewind(self, run_id: RunId, after: EventId) -> int:
+        """Remove the run's entries after `after` (copy_back.py); how many."""
+        ...
+
     def renew(self) -> None:
         """Forget the store's incarnation learnt (appends raised LogLost: the
         store restarted without its data); the next append learns the current
         one. Called once what the store lost is made good."""
         ...
+
+
+@runtime_checkable
+class Rewindable(Protocol):
+    """A primary whose entries after a point can be removed (failback only:
+    writes it stored whose replies were lost, answered by the fallback)."""
+
+    def rewind(self, run_id: RunId, after: EventId) -> int: ...
 
 
 class ArchiveLog(EventLog, SelectiveEventLog, Protocol):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 
+from runstream.adapters.tiered.authority import Rewindable
 from runstream.domain.ids import MAX_ID, MIN_ID, EventId
 from runstream.domain.model import LogInfo, RunId
 from runstream.domain.ports import EventLog
@@ -49,10 +50,11 @@ def _common(
     if fallback.read(run_id, mine.last_id, mine.last_id, 1):
         return mine.last_id.successor()
     common = _last_before(fallback, run_id, mine.last_id)
-    rewind = getattr(primary, "rewind", None)
-    if common is None or rewind is None or not primary.read(run_id, common, common, 1):
+    if not isinstance(primary, Rewindable) or common is None:
         return mine.last_id.successor()  # nothing known in common: as before
-    gone = rewind(run_id, common)
+    if not primary.read(run_id, common, common, 1):
+        return mine.last_id.successor()
+    gone = primary.rewind(run_id, common)
     logger.warning(
         "run %s: %d event(s) Redis stored for writes answered by SQL removed "
         "on failback (never acknowledged)",
