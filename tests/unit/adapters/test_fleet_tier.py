@@ -18,7 +18,7 @@ from runstream.adapters.tiered.tier_record import (
     TO_SQL,
     LocalTierRecord,
 )
-from runstream.domain.errors import StorageUnavailable
+from runstream.domain.errors import LogLost, StorageUnavailable
 from tests.support.polling import wait_until
 
 FAST = FleetTiming(lease=0.05, beat=0.01, healthy=5.0, gone=5.0, in_flight=0.0,
@@ -32,6 +32,7 @@ class Process:
         self, record: LocalTierRecord, name: str, fail_back=None, redis_up=True
     ) -> None:
         self.redis_up = redis_up
+        self.lost_incarnation = False
         self.flushes = 0
         self.flush_works = True
         self.copied_back: list[int] = []
@@ -47,6 +48,8 @@ class Process:
     def _probe(self) -> None:
         if not self.redis_up:
             raise StorageUnavailable("link cut")
+        if self.lost_incarnation:
+            raise LogLost("Redis restarted without its data")
 
     def _flush(self) -> bool:
         self.flushes += 1
@@ -225,3 +228,27 @@ def test_redis_unseen_for_a_while_makes_the_next_loss_a_barrier_again(record):
         a.tier.redis_lost("lost while nobody looked")
 
     assert record.read().epoch == epoch + 1
+
+
+def test_a_heartbeat_finding_redis_restarted_empty_flushes_every_archive(record):
+    a, b = fleet(record, "a", "b")
+    epoch = record.read().epoch
+    a.lost_incarnation = True
+
+    a.tier.tick()
+    barrier = record.read()
+    a.lost_incarnation = False  # the fleet learns the new incarnation
+    tick_until(record, REDIS, a, b)
+
+    assert (barrier.tier, barrier.epoch) == (FLUSH, epoch + 1)
+    assert a.flushes == 1 and b.flushes == 1
+
+
+def test_redis_restarted_right_after_a_barrier_is_a_barrier_again(record):
+    a = after_a_barrier(record)
+    epoch = record.read().epoch
+
+    with pytest.raises(StorageUnavailable, match="flushed"):
+        a.tier.redis_restarted("Redis lost the incarnation learnt after it")
+
+    assert (record.read().tier, record.read().epoch) == (FLUSH, epoch + 1)
