@@ -9,6 +9,7 @@ unpatched.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import shutil
 import tempfile
@@ -109,6 +110,13 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--access-log", action="store_true")
     args = parser.parse_args()
+    # The service's own warnings (failovers, barriers, archive gaps) in
+    # gunicorn's line format, with milliseconds: an operator matches them to
+    # Redis's and the database's logs.
+    logging.basicConfig(
+        level=logging.WARNING,
+        format="[%(asctime)s] [%(process)d] [%(levelname)s] %(name)s: %(message)s",
+    )
     owned = None
     if args.workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         # Metrics summed over the workers (prometheus-client multiprocess mode).
