@@ -9,6 +9,7 @@ from dataclasses import replace
 
 from redis.cluster import RedisCluster
 
+from runstream.adapters.fencing import fence_deadline_ms
 from runstream.adapters.redis_stream.client import REDIS_ERRORS, Client, block_slice
 from runstream.adapters.redis_stream.cluster_wait import ClusterWait
 from runstream.adapters.redis_stream.codec import (
@@ -72,8 +73,9 @@ class RedisStreamEventLog:
     those notices (ClusterWait), re-reading every watched run at least every
     `resync_seconds`, instead of one XREAD over all runs. An append that reaches
     Redis later than the client's socket timeout plus `clock_skew_seconds` (a
-    frozen server) is refused by the script, so a write the caller saw fail and
-    retried elsewhere can never appear afterwards.
+    frozen server), or than the fleet's lease it runs under plus that skew
+    (adapters/fencing.py), is refused by the script, so a write the caller saw
+    fail and retried elsewhere can never appear afterwards.
     """
 
     def __init__(
@@ -95,6 +97,7 @@ class RedisStreamEventLog:
         self._stamp = SecondStamp()
         timeout = client.get_connection_kwargs().get("socket_timeout") or 2.0
         self._deadline_ms = int((timeout + clock_skew_seconds) * 1000)
+        self._skew_ms = int(clock_skew_seconds * 1000)
         # On a lone Redis the hot commands (appends, range reads, the wait) go
         # on the lane; a cluster's need redis-py's routing.
         self._lane: Lane | None = None
@@ -184,8 +187,9 @@ class RedisStreamEventLog:
         if not events:
             return Appended()
         check_batch_order(run_id, events)
-        deadline = int(time.time() * 1000) + self._deadline_ms
         held = self._incarnation or self.incarnation()
+        now_ms = int(time.time() * 1000)
+        deadline = fence_deadline_ms(now_ms + self._deadline_ms, self._skew_ms)
         args = append_args(
             self._maxlen, self._stamp.now(), deadline, events, plan, held
         )

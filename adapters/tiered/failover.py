@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
+from runstream.adapters.fencing import fenced
 from runstream.adapters.tiered.copy_back import copy_missing
 from runstream.adapters.tiered.fleet_tier import FleetTier
 from runstream.adapters.tiered.fleet_timing import FleetTiming
@@ -189,7 +190,8 @@ class FailoverEventLog:
         if self.fleet.writable() == SQL:
             return operation(self._fallback)
         try:
-            return operation(self._primary)
+            with fenced(self.fleet.redis_lease_end_ms):
+                return operation(self._primary)
         except StorageUnavailable as err:
             self.fleet.redis_failed(err)
             if self.fleet.writable() == REDIS:
