@@ -59,6 +59,7 @@ class FleetTier:
         self._redis_ok_ms = 0
         self._flushed_epoch = 0
         self._beaten = False
+        self._beaten_ms = 0
         self._refilled_ms = 0
         self._failed_ms = 0
         self._periodic = Periodic(
@@ -83,6 +84,16 @@ class FleetTier:
             began = time.monotonic()
             self._adopt(self.record.read(), began)
             return self._state
+
+    def redis_lease_end_ms(self) -> int:
+        """Wall-clock ms until which this process may still write to Redis
+        under the fleet's decision (re-read once lapsed): a write sent later
+        could land after the fleet moved to SQL (adapters/fencing.py).
+        StorageUnavailable when the fleet does not write to Redis now."""
+        state = self.current()
+        if state.tier != REDIS:
+            raise StorageUnavailable(f"the fleet's event-log tier is {state.tier}")
+        return wall_ms() + int((self._valid_until - time.monotonic()) * 1000)
 
     def writable(self) -> str:
         """`redis` or `sql`, under a valid lease; waits while a switch is under
@@ -211,6 +222,14 @@ class FleetTier:
     def _adopt(self, state: TierState, read_at: float) -> None:
         before, self._state = self._state, state
         lease = self.timing.lease if state.tier in STABLE else 0.05
+        if state.tier in STABLE and not self._seen_for(lease):
+            # Others stop waiting for a process silent for `gone`: it must not
+            # act on a lease outliving its last heartbeat (a failback's copy,
+            # or a slow flush, holds up the heartbeat thread meanwhile).
+            try:
+                self._beat()
+            except StorageUnavailable:
+                lease = 0.0
         self._valid_until = read_at + lease
         if state.tier in (TO_SQL, FLUSH) and self._flushed_epoch < state.epoch:
             self._valid_until = 0.0  # flush first (in `_promote`)
@@ -220,11 +239,16 @@ class FleetTier:
             self.on_change(before, state)
 
     def _beat(self) -> None:
-        member = Member(
-            self.member_id, wall_ms(), self._redis_ok_ms, self._flushed_epoch
-        )
+        now = wall_ms()
+        member = Member(self.member_id, now, self._redis_ok_ms, self._flushed_epoch)
         self.record.beat(member)
-        self._beaten = True
+        self._beaten, self._beaten_ms = True, now
+
+    def _seen_for(self, lease: float) -> bool:
+        """Whether the last heartbeat keeps this process alive in the others'
+        eyes (`gone`) for all of a lease taken now, a beat to spare."""
+        spare = self.timing.gone - lease - self.timing.beat
+        return wall_ms() - self._beaten_ms < spare * 1000
 
     def _redis_ok_recently(self) -> bool:
         return self._redis_ok_ms > wall_ms() - int(self.timing.beat * 3000)

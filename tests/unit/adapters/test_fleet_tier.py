@@ -252,3 +252,33 @@ def test_redis_restarted_right_after_a_barrier_is_a_barrier_again(record):
         a.tier.redis_restarted("Redis lost the incarnation learnt after it")
 
     assert (record.read().tier, record.read().epoch) == (FLUSH, epoch + 1)
+
+
+def test_a_process_taking_a_lease_after_a_silence_is_seen_alive_while_it_holds_it(
+    record,
+):
+    # A failback's copy or a slow flush holds up the heartbeat thread; the
+    # lease taken at its end must not outlive the process's last heartbeat.
+    timing = FleetTiming(lease=0.3, beat=0.05, healthy=0.01, gone=0.6,
+                         in_flight=0.3, settle=0.2, unseen=5.0)  # fmt: skip
+    a, b = (
+        FleetTier(
+            record,
+            member_id=name,
+            probe=lambda: None,
+            flush=lambda: True,
+            fail_back=lambda _ms: None,
+            timing=timing,
+        )  # fmt: skip
+        for name in "ab"
+    )
+    a.tick()
+    b.tick()
+    silent_from = time.monotonic()
+    wait_until(lambda: time.monotonic() - silent_from > timing.gone, "a silence")
+
+    leased = a.current()  # a's heartbeat thread was busy all along
+    b.redis_failed(StorageUnavailable("Redis is down from b"))
+
+    assert leased.tier == REDIS
+    assert record.read().tier == TO_SQL  # b waits out a's lease, not SQL at once
