@@ -42,6 +42,12 @@ class EventId:
             return EventId(self.ms, self.seq + 1)
         return EventId(self.ms + 1, 0)
 
+    def predecessor(self) -> EventId:
+        """The greatest id before this one (for exclusive ends; not of 0-0)."""
+        if self.seq > 0:
+            return EventId(self.ms, self.seq - 1)
+        return EventId(self.ms - 1, _MAX_PART)
+
     def next_for(self, now_ms: int) -> EventId:
         """The id to assign after this one at wall-clock `now_ms` (monotonic)."""
         if now_ms > self.ms:

@@ -13,6 +13,7 @@ from runstream.adapters.tiered.authority import (
     KnownHeads,
     reseed,
 )
+from runstream.adapters.tiered.continuity import WaitContinuity
 from runstream.adapters.tiered.observed import ObservedEvents, archive_observed
 from runstream.domain.append_plan import AppendPlan
 from runstream.domain.errors import (
@@ -38,13 +39,6 @@ Events = list[StoredEvent]
 RangeRead = Callable[[RunId, EventId, EventId, int], Events]
 # Events not yet archived are a log's newest: a read remembers its last ones.
 OBSERVED_TAIL = 100
-
-
-def _before(position: EventId) -> EventId:
-    """The greatest id below `position` (which is above 0-0)."""
-    if position.seq > 0:
-        return EventId(position.ms, position.seq - 1)
-    return EventId(position.ms - 1, MAX_ID.seq)
 
 
 class ArchivedEventLog:
@@ -75,6 +69,7 @@ class ArchivedEventLog:
         self.archiver = archiver
         self._heads = KnownHeads(refresh_seconds)
         self._observed = observed or ObservedEvents()
+        self._continuity = WaitContinuity(self._joined_read)
         # In a fleet, other processes' archives may still queue what Redis
         # lost: the fleet flushes them all first (FleetTier.redis_lost), and
         # after Redis lost everything (FleetTier.redis_restarted) before it
@@ -219,14 +214,21 @@ class ArchivedEventLog:
         end: EventId = MAX_ID,
         limit: int = 1000,
     ) -> list[StoredEvent]:
-        found = self._joined(run_id, start, end, limit)
+        found = self._joined_read(run_id, start, end, limit)
         self._served(run_id, found[-OBSERVED_TAIL:])
+        return found
+
+    def _joined_read(
+        self, run_id: RunId, start: EventId, end: EventId, limit: int
+    ) -> list[StoredEvent]:
+        """`read` without remembering what was served (a wait does that).
+        When the hot copy ends early it may lack events the archive has (lost
+        by Redis, or stored by another tier): the archive's head is read now,
+        not from the cache appends use, so a read never stops short of it."""
+        found = self._joined(run_id, start, end, limit)
         # Nothing found: the archive was asked already.
         if not found or len(found) >= limit or found[-1].id >= end:
             return found
-        # The hot copy ended early: it may lack events the archive has (lost
-        # by Redis, or stored by another tier), so the archive's head is read
-        # now, not from the cache appends use: a read never stops short of it.
         if found[-1].sequence >= self._archived_head(run_id):
             return found
         after = found[-1].id.successor()
@@ -265,7 +267,7 @@ class ArchivedEventLog:
         (another process's archiver holds them), StorageUnavailable unless the
         archive's part fills `limit` (a shorter answer would read as the end
         of the log, a hole-free join is impossible)."""
-        end = _before(first[0])
+        end = first[0].predecessor()
         if not self._reaches(run_id, first[1]):
             logger.warning("run %s: the archive lags behind Redis; flushing", run_id)
             self.archiver.flush(timeout=5.0)
@@ -367,7 +369,10 @@ class ArchivedEventLog:
     ) -> dict[RunId, list[StoredEvent]]:
         found = self._hot.wait(cursors, timeout, limit)
         for run_id, events in found.items():
-            self._served(run_id, events)
+            found[run_id] = self._continuity.continued(
+                run_id, cursors[run_id], events, limit
+            )
+            self._served(run_id, found[run_id])
         return found
 
     def finish(self, run_id: RunId) -> None:

@@ -154,6 +154,22 @@ def test_an_event_a_follower_was_served_outlives_redis_losing_it_unarchived(redi
     assert appender.read(run_id) == before + unanswered
 
 
+@pytest.mark.redis
+def test_a_live_wait_after_redis_lost_a_run_never_jumps_over_archived_events(redis):
+    hot, cold = redis_log_backend(), sqlite_log_backend()
+    log = archived(hot.make(), cold.make())
+    run_id = new_run_id()
+    before = log.append(run_id, [started(), token("1"), token("2"), token("3")])
+    assert log.archiver.flush()
+    redis.delete(stream_key(run_id))  # Redis lost the run
+    after = log.append(run_id, [token("4")])  # re-seeded: the archive's newest
+
+    # A follower that saw the first two events waits for the next ones.
+    found = log.wait({run_id: before[1].id}, timeout=5)
+
+    assert [e.id for e in found[run_id]] == [e.id for e in (*before[2:], *after)]
+
+
 @dataclass
 class TwoProcesses:
     """Two processes' archived logs on one Redis and one archive, a run started

@@ -54,6 +54,12 @@ def test_successor_is_the_next_position():
     assert EventId(5, 2**64 - 1).successor() == EventId(6, 0)
 
 
+def test_predecessor_is_the_previous_position():
+    assert EventId(5, 2).predecessor() == EventId(5, 1)
+    assert EventId(6, 0).predecessor() == EventId(5, 2**64 - 1)
+    assert EventId(6, 0).predecessor().successor() == EventId(6, 0)
+
+
 def test_next_for_uses_the_clock_unless_it_went_backwards():
     assert EventId(5, 3).next_for(9) == EventId(9, 0)
     assert EventId(5, 3).next_for(5) == EventId(5, 4)
