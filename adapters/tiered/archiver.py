@@ -15,6 +15,8 @@ from runstream.domain.model import RunId, StoredEvent
 from runstream.domain.ports import EventLog
 
 logger = logging.getLogger(__name__)
+# How soon queued events waiting for a gap before them are tried again.
+GAP_RETRY_SECONDS = 0.05
 # What the linger between ticks aims at (linger.py): a tick's CPU per event.
 TARGET_CPU_PER_EVENT = 35e-6
 
@@ -185,7 +187,16 @@ class Archiver:
                 )
             if left:
                 self._requeue(left)
-                self._stop_requested.wait(self._retry)
+                self._stop_requested.wait(self._retry_after(left))
+
+    def _retry_after(self, left: Tick) -> float:
+        """How long a tick's leftovers wait: briefly when every one waits for a
+        gap before it (events another process acknowledged, which Redis lost:
+        that process's archiver is filling it now, a stretch at a time, so
+        two archivers alternating on one run must not take turns at 0.5 s)."""
+        if all(run_id in self._gap_since for run_id in left):
+            return min(self._retry, GAP_RETRY_SECONDS)
+        return self._retry
 
     def _next_tick(self) -> Tick | None:
         """Every run's queued work, once the oldest has lingered (None: stop)."""

@@ -17,6 +17,8 @@ from runstream.adapters.redis_stream.scripts import (
     KEY_AT,
     SEQUENCE_AT,
 )
+from runstream.adapters.tiered.archived_log import ArchivedEventLog
+from runstream.adapters.tiered.archiver import Archiver
 from runstream.domain.ids import EventId
 from runstream.domain.model import Idempotency, StoredEvent
 from tests.factories import new_run_id, started, token
@@ -228,3 +230,35 @@ def test_two_queues_each_missing_events_of_the_other_both_reach_the_archive(redi
 
     assert a.archiver.flush(10) and b.archiver.flush(10)
     assert two.cold.read(run_id) == first + appended
+
+
+@pytest.mark.redis
+def test_two_archivers_alternating_on_a_run_redis_lost_fill_each_others_gaps_soon(
+    redis,
+):
+    # Each waits for the gap the other fills: at the 30 s retry of a failed
+    # tick they would take turns for minutes; a gap is retried within 50 ms.
+    hot, cold = redis_log_backend(), sqlite_log_backend().make()
+    held = HeldArchive(cold)
+    logs = []
+    for _ in range(2):
+        redis_log = hot.make()
+        archiver = Archiver(redis_log, held, lambda _run: None, retry_seconds=30)
+        logs.append(ArchivedEventLog(redis_log, held, archiver))
+    run_id = new_run_id()
+    try:
+        appended = list(logs[0].append(run_id, [started()]))
+        held.released.clear()
+        for n in range(20):
+            appended += logs[n % 2].append(run_id, [token(str(n))])
+        redis.delete(stream_key(run_id))  # the gaps are in the other queue only
+        held.released.set()
+
+        flushed = [log.archiver.flush(10) for log in logs]
+    finally:
+        held.released.set()
+        for log in logs:
+            log.archiver.stop(2.0)
+
+    assert flushed == [True, True]
+    assert cold.read(run_id) == appended
