@@ -58,7 +58,7 @@ class Handoff:
         frame, pending = self._hub.frame, self._pending
         try:
             for item in feed:
-                if type(item) is StoredEvent:  # the usual item: kept lean
+                if isinstance(item, StoredEvent):  # the usual item: kept lean
                     data = frame(item)
                     pending.append(data)
                     self._size += len(data)
@@ -66,9 +66,6 @@ class Handoff:
                     if item.event.is_terminal:
                         self._add(CLOSE_FRAME)
                         self._flush(last=True)
-                        return
-                elif isinstance(item, StoredEvent):
-                    if self._add_event(item):
                         return
                 elif isinstance(item, Gap):
                     self._add(gap_frame(item.last_event_id, item.first_available_id))
@@ -94,15 +91,6 @@ class Handoff:
             close = getattr(feed, "close", None)
             if close is not None:
                 close()
-
-    def _add_event(self, event: StoredEvent) -> bool:
-        """Queue the event's frame; True once the stream is complete."""
-        self._add(self._hub.frame(event))
-        self._last = event
-        if event.is_terminal:
-            self._add(CLOSE_FRAME)
-            self._flush(last=True)
-        return event.is_terminal
 
     def _add(self, frame: bytes) -> None:
         self._pending.append(frame)
