@@ -23,7 +23,6 @@ from runstream.adapters.tiered.tier_record import (
     FLUSH,
     REDIS,
     SQL,
-    TO_REDIS,
     TO_SQL,
     LocalTierRecord,
     TierRecord,
@@ -87,7 +86,6 @@ class FailoverEventLog:
         self._names = names
         self._primary_head = primary_head or self._primary_info
         self._incarnation = incarnation
-        self._on_refilled = on_refilled
         self._lock = threading.Lock()
         self._recent: OrderedDict[RunId, None] = OrderedDict()
         self._counts = {"failovers": 0, "failbacks": 0}
@@ -102,6 +100,7 @@ class FailoverEventLog:
             timing=timing or FleetTiming(beat=probe_backoff[0] * 5),
         )
         self.fleet.on_change = self._changed
+        self.fleet.on_refilled = on_refilled
         self._shared = record is not None
 
     @property
@@ -237,10 +236,6 @@ class FailoverEventLog:
     def _changed(self, before: TierState, after: TierState) -> None:
         if after.tier != REDIS:
             self.fleet.start()  # alone: probing Redis matters from now on
-        elif before.tier in (SQL, TO_REDIS, FLUSH):
-            # Redis serves again, re-filled from a complete archive (failback)
-            # or with every archive flushed (the barrier after a loss).
-            self._on_refilled()
         with self._lock:
             if before.tier in (REDIS, TO_SQL, FLUSH) and after.tier == SQL:
                 self._counts["failovers"] += 1

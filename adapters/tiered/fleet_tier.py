@@ -66,6 +66,9 @@ class FleetTier:
             "fleet-tier", self.timing.beat, self.tick, self._tick_failed
         )
         self.on_change: Callable[[TierState, TierState], None] = lambda _a, _b: None
+        # Redis serves again, re-filled from a complete archive (failback) or
+        # with every archive flushed (the barrier after a loss).
+        self.on_refilled: Callable[[], object] = lambda: None
 
     @property
     def state(self) -> TierState:
@@ -236,6 +239,7 @@ class FleetTier:
         if before.epoch != state.epoch:
             if state.tier == REDIS and before.tier in (SQL, TO_REDIS, FLUSH):
                 self._refilled_ms = wall_ms()
+                self.on_refilled()
             self.on_change(before, state)
 
     def _beat(self) -> None:
