@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import random
-import shutil
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -117,12 +116,7 @@ def redis_restarted_with_aof(dep: Deployment, rng: random.Random, d: float) -> s
 
 
 def redis_restarted_empty(dep: Deployment, rng: random.Random, d: float) -> str:
-    dep.redis.stop(kill=True)
-    time.sleep(d)
-    for leftover in Path(dep.redis.dir).iterdir():
-        if leftover.name != "redis.log":
-            shutil.rmtree(leftover) if leftover.is_dir() else leftover.unlink()
-    dep.redis.start()
+    dep.redis.restart_empty(d)
     dep.reopen_redis_link()
     return "Redis killed and restarted empty (no AOF)"
 

@@ -4,7 +4,6 @@ emitted is lost, nothing repeats, no append fails, runs complete (issue 7)."""
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import pytest
 import requests
@@ -38,11 +37,7 @@ def restart_with_aof(redis: RedisServer) -> None:
 
 
 def restart_empty(redis: RedisServer) -> None:
-    redis.stop(kill=True)
-    time.sleep(OUTAGE_SECONDS)
-    for leftover in Path(redis.dir).glob("*.rdb"):
-        leftover.unlink()
-    redis.start()
+    redis.restart_empty(OUTAGE_SECONDS)
 
 
 def freeze(redis: RedisServer) -> None:

@@ -12,10 +12,8 @@ flushes the fleet's archives through SQL before anyone appends again.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from contextlib import ExitStack
-from pathlib import Path
 
 import pytest
 
@@ -39,14 +37,6 @@ TIMEOUT = 0.5
 def server() -> Iterator[RedisServer]:
     with RedisServer() as redis:
         yield redis
-
-
-def restart_empty(server: RedisServer) -> None:
-    server.stop(kill=True)
-    for leftover in Path(server.dir).iterdir():
-        if leftover.name != "redis.log":
-            shutil.rmtree(leftover) if leftover.is_dir() else leftover.unlink()
-    server.start()
 
 
 def member(stack: ExitStack, url: str, cold, record) -> EventLogTiers:
@@ -91,7 +81,7 @@ def test_a_process_knowing_no_event_of_a_run_never_reuses_a_sequence_redis_lost(
         held.released.clear()  # the first process's archive lags
         began = first.log.append(run_id, [started()])
 
-        restart_empty(server)
+        server.restart_empty()
         try:
             early = second.log.append(run_id, [token("after the restart")])
         except StorageUnavailable:

@@ -37,6 +37,10 @@ _CLUSTER_BUS_OFFSET = 10_000
 _START_ATTEMPTS = 3
 
 
+# What the server writes besides its data: kept across an empty restart.
+_LOGS = ("stderr.log", "redis.log")
+
+
 def free_port(*, cluster: bool = False) -> int:
     """A loopback port nobody listens on right now; for a cluster node, one whose
     bus port (10,000 higher, so at most 55535) is free as well."""
@@ -125,6 +129,16 @@ class RedisServer:
             process.kill()
             process.wait()
 
+    def restart_empty(self, down_seconds: float = 0.0) -> None:
+        """SIGKILL, `down_seconds` down, then start again without any data it
+        kept (RDB, AOF): a restart that lost everything. Its logs stay."""
+        self.stop(kill=True)
+        time.sleep(down_seconds)
+        for leftover in self.dir.iterdir():
+            if leftover.name not in _LOGS:
+                shutil.rmtree(leftover) if leftover.is_dir() else leftover.unlink()
+        self.start()
+
     def freeze(self) -> None:
         """SIGSTOP: the server keeps its sockets but answers nothing."""
         self._signal(signal.SIGSTOP)
@@ -140,7 +154,7 @@ class RedisServer:
 
     def log(self) -> str:
         """What the server wrote: its stderr, then its log file."""
-        paths = (self.dir / "stderr.log", self.dir / "redis.log")
+        paths = [self.dir / name for name in _LOGS]
         return "".join(p.read_text(errors="replace") for p in paths if p.exists())
 
     def __enter__(self) -> RedisServer:
