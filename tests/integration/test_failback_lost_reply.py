@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import pytest
 
-from runstream.adapters.tiered.failover import FailoverEventLog
 from runstream.domain.errors import StorageUnavailable
 from tests.factories import new_run_id, started, token
 from tests.support.polling import wait_until
 from tests.support.redis_backend import redis_log_backend
 from tests.support.sql_backend import sqlite_log_backend
-from tests.support.tiered_backend import archived
+from tests.support.tiered_backend import failing_over
 
 pytestmark = pytest.mark.redis
 
@@ -44,14 +43,7 @@ def test_failback_replaces_a_write_redis_stored_but_never_acknowledged():
     hot, cold = redis_log_backend(), sqlite_log_backend()
     redis, sql = hot.make(), cold.make()
     flaky = LosesReplies(redis)
-    primary = archived(flaky, sql)
-    log = FailoverEventLog(
-        primary,
-        sql,
-        before_failover=primary.flush,
-        primary_head=redis.info,
-        probe_backoff=(0.01, 0.05),
-    )
+    log = failing_over(flaky, sql, redis.info, probe_backoff=(0.01, 0.05))
     run_id = new_run_id()
     try:
         before = log.append(run_id, [started(), token()])

@@ -18,7 +18,7 @@ from tests.factories import new_run_id, started, token
 from tests.support.polling import wait_until
 from tests.support.redis_backend import redis_log_backend
 from tests.support.sql_backend import sqlite_log_backend
-from tests.support.tiered_backend import archived
+from tests.support.tiered_backend import failing_over
 
 pytestmark = pytest.mark.redis
 
@@ -47,15 +47,7 @@ class HeldBeforeSending:
 
 
 def member(redis, sql, record, primary_head=None) -> FailoverEventLog:
-    primary = archived(redis, sql)
-    return FailoverEventLog(
-        primary,
-        sql,
-        before_failover=primary.flush,
-        primary_head=primary_head or redis.info,
-        record=record,
-        timing=TIMING,
-    )
+    return failing_over(redis, sql, primary_head, record=record, timing=TIMING)
 
 
 def unreachable(_run_id):

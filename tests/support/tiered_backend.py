@@ -4,6 +4,7 @@ and that pair with failover to the same SQL log."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from runstream.adapters.tiered.archived_log import ArchivedEventLog
 from runstream.adapters.tiered.archiver import Archiver
@@ -25,6 +26,22 @@ def archived(hot: EventLog, cold: EventLog) -> ArchivedEventLog:
     archiver = Archiver(hot, cold, on_finished=hot.finish)
     _running.append(archiver)
     return ArchivedEventLog(hot, cold, archiver)
+
+
+def failing_over(
+    hot: Any, cold: EventLog, primary_head: Any = None, **options: Any
+) -> FailoverEventLog:
+    """`archived(hot, cold)` failing over to `cold`, composed as the service
+    composes it: the archive flushed first, Redis's own head probed
+    (`primary_head`, `hot.info` by default)."""
+    primary = archived(hot, cold)
+    return FailoverEventLog(
+        primary,
+        cold,
+        before_failover=primary.flush,
+        primary_head=primary_head or hot.info,
+        **options,
+    )
 
 
 def stop_archivers(timeout: float = 2.0) -> None:
@@ -60,14 +77,6 @@ def failover_log_backend() -> LogBackend:
     hot, cold = _pair()
 
     def make(ttl_seconds: float = 86400) -> EventLog:
-        sql = cold.make(ttl_seconds)
-        redis = hot.make(ttl_seconds=ttl_seconds)
-        primary = archived(redis, sql)
-        return FailoverEventLog(
-            primary,
-            sql,
-            before_failover=primary.flush,
-            primary_head=redis.info,
-        )
+        return failing_over(hot.make(ttl_seconds=ttl_seconds), cold.make(ttl_seconds))
 
     return LogBackend(make=make, purge=_purge_both(hot, cold))
