@@ -39,16 +39,29 @@ _START_ATTEMPTS = 3
 
 # What the server writes besides its data: kept across an empty restart.
 _LOGS = ("stderr.log", "redis.log")
+_PORT_RANGE = "/proc/sys/net/ipv4/ip_local_port_range"
 
 
 def free_port(*, cluster: bool = False) -> int:
-    """A loopback port nobody listens on right now; for a cluster node, one whose
-    bus port (10,000 higher, so at most 55535) is free as well."""
+    """A loopback port nobody listens on right now, below the kernel's range of
+    ephemeral ports: a server restarted on its port (an outage test) must not
+    find it taken meanwhile as the local port of some outgoing connection (a
+    loaded suite run: 'bind: Address already in use' on port 52308). For a
+    cluster node, its bus port (10,000 higher) is free and below it as well."""
+    below = _ephemeral_start() - (_CLUSTER_BUS_OFFSET if cluster else 0)
     while True:
-        port = random.randrange(20_000, 55_536)
+        port = random.randrange(10_000, below)
         ports = (port, port + _CLUSTER_BUS_OFFSET) if cluster else (port,)
         if all(_bindable(p) for p in ports):
             return port
+
+
+def _ephemeral_start() -> int:
+    """The first port the kernel may give an outgoing connection (Linux)."""
+    try:
+        return int(Path(_PORT_RANGE).read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32_768  # Linux's default
 
 
 class RedisServer:
