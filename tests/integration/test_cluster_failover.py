@@ -19,7 +19,7 @@ from runstream.domain.errors import StorageUnavailable
 from runstream.domain.model import Category, Idempotency, NewEvent, StoredEvent
 from tests.factories import new_run_id, started
 from tests.support.cluster_follower import Follower, runs_on_every_master
-from tests.support.polling import joined, wait_until
+from tests.support.polling import joined, poll, wait_until
 from tests.support.redis_cluster import LocalCluster
 from tests.support.timing import assert_within
 
@@ -108,7 +108,7 @@ def kill_a_master_mid_run(min_replicas: int, restart: bool) -> Outcome:
         resource, client = connect(cluster)
         log = RedisStreamEventLog(client, min_replicas=min_replicas)
         runs = runs_on_every_master(cluster, per_master=2)
-        producers, follower = _produce_and_follow(log, runs)
+        producers, follower = _produce_and_follow(log, runs, cluster)
         victim = cluster.owner_of(stream_key(runs[0]))
 
         killed_at = time.monotonic()
@@ -131,11 +131,11 @@ def kill_a_master_mid_run(min_replicas: int, restart: bool) -> Outcome:
 
 
 def _produce_and_follow(
-    log: RedisStreamEventLog, runs: list[int]
+    log: RedisStreamEventLog, runs: list[int], cluster: LocalCluster
 ) -> tuple[list[Producer], Follower]:
     """A producer per run and one follower of all, ten appends into each run."""
     for run_id in runs:
-        _set_up(log, run_id)
+        _set_up(log, run_id, cluster)
     numbers = itertools.count()
     producers = [Producer(log, run_id, numbers) for run_id in runs]
     follower = Follower(log, runs)
@@ -168,20 +168,28 @@ def test_with_replica_wait_every_acknowledged_event_survives_the_failover_once()
         assert outcome.follower.seen[producer.run_id] == stored
 
 
-def _set_up(log: RedisStreamEventLog, run_id: int) -> None:
+def _set_up(log: RedisStreamEventLog, run_id: int, cluster: LocalCluster) -> None:
     """The run's first event, retried under one key until a replica confirms
     it (on a loaded machine a fresh cluster's replica can miss the 500 ms
-    WAIT; the setup is not what these tests are about)."""
+    WAIT; the setup is not what these tests are about). A setup that never
+    gets there says why: the last refusal and every node's role."""
     once = Idempotency(f"setup-{run_id}", "started")
+    refusals: list[str] = []
 
     def appended() -> bool:
         try:
             log.append(run_id, [started()], once)
-        except StorageUnavailable:
+        except StorageUnavailable as err:
+            refusals.append(str(err))
             return False
         return True
 
-    wait_until(appended, "the run's first event to reach a replica", timeout=20)
+    if poll(appended, timeout=30) is None:
+        raise AssertionError(
+            f"the run's first event never reached a replica in 30 s: "
+            f"{len(refusals)} refusals, the last {refusals[-1:]}; "
+            f"nodes {cluster.describe()}"
+        )
 
 
 def _await_more(producers: list[Producer], more: int) -> float:

@@ -135,6 +135,22 @@ class LocalCluster:
         while not all(_healthy(node) for node in self.nodes if node.running):
             _tick(deadline, "never became healthy")
 
+    def describe(self) -> str:
+        """Each node's port, role and (a replica's) link to its master: what a
+        test that gave up on the cluster reports."""
+        parts = []
+        for node in self.nodes:
+            try:
+                info = _ask(node, "INFO", "replication")
+            except RedisError as err:
+                parts.append(f"{node.port}: {err}")
+                continue
+            assert isinstance(info, dict)
+            link = info.get("master_link_status")
+            of = f" of {info.get('master_port')}, link {link}" if link else ""
+            parts.append(f"{node.port}: {info['role']}{of}")
+        return "; ".join(parts)
+
     def _create(self) -> None:
         addresses = [f"127.0.0.1:{node.port}" for node in self.nodes]
         command = [require_program("redis-cli"), "--cluster", "create"]
