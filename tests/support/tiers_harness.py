@@ -21,6 +21,9 @@ from tests.support.sse_client import follow
 REDIS_TIMEOUT = 0.5
 
 
+OUTPUT_LINES = 300  # of the service's output, shown when a test fails
+
+
 @contextlib.contextmanager
 def tiered_service(redis: RedisServer, **env: str) -> Iterator[LiveServer]:
     with fresh_sqlite_url() as database:
@@ -36,6 +39,11 @@ def tiered_service(redis: RedisServer, **env: str) -> Iterator[LiveServer]:
         )
         try:
             yield live
+        except BaseException:
+            live.stop()  # its output then ends with how it stopped
+            print(f"--- the service's output (last {OUTPUT_LINES} lines) ---")
+            print("\n".join(live.output().splitlines()[-OUTPUT_LINES:]))
+            raise
         finally:
             live.stop()
 
